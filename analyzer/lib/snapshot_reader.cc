@@ -1,0 +1,333 @@
+// SnapshotReader: decodes a clwleak snapshot file (one zstd stream of length-delimited protobuf
+// records, see proto/clwleak.proto) record by record. Called by the analysis (analysis.cc), by the
+// CLI through it, and by tests that check what libclwleak.so wrote.
+//
+// Buffering: compressed input is read in ZSTD_DStreamInSize() chunks and decompressed into one
+// window that holds at most one record plus one zstd output block; consumed bytes are dropped. A
+// record longer than kMaxRecordBytes is rejected before any buffer is sized for it, so no length a
+// file claims can make the reader allocate without bound.
+//
+// Offsets in messages: "byte N" is an offset in the decompressed stream (where records live);
+// "compressed byte M" is the offset in the file of the zstd input that was being decoded.
+#include "snapshot_reader.h"
+
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+namespace clwleak::analysis {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+// No honest record comes near this: a snapshot of 100,000 changed stacks is a few MiB.
+constexpr uint64_t kMaxRecordBytes = 64ull << 20;
+constexpr int kMaxVarint32Bytes = 5;
+
+std::string OffsetText(uint64_t decompressed, uint64_t compressed) {
+  return "byte " + std::to_string(decompressed) + " (compressed byte " + std::to_string(compressed) +
+         ")";
+}
+
+}  // namespace
+
+std::vector<const proto::Frame*> ProfileState::FramesOf(uint32_t stack_id) const {
+  std::vector<const proto::Frame*> result;
+  auto stack = stacks.find(stack_id);
+  if (stack == stacks.end()) return result;
+  result.reserve(stack->second.frame_ids_size());
+  for (uint32_t frame_id : stack->second.frame_ids()) {
+    auto frame = frames.find(frame_id);
+    if (frame != frames.end()) result.push_back(&frame->second);
+  }
+  return result;
+}
+
+const proto::Module* ProfileState::ModuleOf(const proto::Frame& frame) const {
+  if (frame.module_id() == 0) return nullptr;
+  auto module = modules.find(frame.module_id());
+  return module == modules.end() ? nullptr : &module->second;
+}
+
+class SnapshotReader::Impl {
+ public:
+  explicit Impl(std::string path) : path_(std::move(path)) {}
+  ~Impl() {
+    if (file_ != nullptr) std::fclose(file_);
+    if (dctx_ != nullptr) ZSTD_freeDCtx(dctx_);
+  }
+
+  bool OpenFile(std::string* error);
+  ReadStatus Next();
+
+  std::string path_;
+  proto::Header header_;
+  proto::Snapshot snapshot_;
+  proto::Snapshot parsed_;  // decode target; swapped into snapshot_ when it parsed
+  ProfileState state_;
+  std::string error_;
+  uint64_t snapshots_read_ = 0;
+  bool final_seen_ = false;  // the last decoded snapshot had `final` set
+  bool complete_ = false;
+  bool finished_ = false;    // Next() returned something other than kSnapshot; it keeps doing so
+  ReadStatus finish_status_ = ReadStatus::kEnd;
+
+ private:
+  // How one attempt to read a record ended.
+  enum class RecordStatus { kRecord, kEnd, kTruncated, kError };
+
+  // Decodes the next length-delimited record; on kRecord, *record views it until the next call.
+  RecordStatus ReadRecord(std::string_view* record, uint64_t* record_offset);
+  // Makes at least `need` decoded bytes available. False when the input ends first or zstd fails
+  // (then error_ is set and zstd_failed_ is true).
+  bool Fill(size_t need);
+  size_t Available() const { return window_end_ - window_begin_; }
+  void Consume(size_t n) {
+    window_begin_ += n;
+    decompressed_offset_ += n;
+  }
+  void MakeRoomForOutput(size_t room);
+  std::string Where(uint64_t decompressed) const {
+    return OffsetText(decompressed, compressed_position_);
+  }
+
+  std::FILE* file_ = nullptr;
+  ZSTD_DCtx* dctx_ = nullptr;
+  std::vector<char> input_;
+  ZSTD_inBuffer in_{nullptr, 0, 0};
+  uint64_t input_chunk_offset_ = 0;  // file offset of input_[0]
+  uint64_t file_bytes_read_ = 0;
+  uint64_t compressed_position_ = 0;  // file offset up to which zstd has consumed input
+  bool input_eof_ = false;
+  bool output_pending_ = false;  // the last zstd call filled its output: it may hold more
+  bool frame_open_ = false;      // inside a zstd frame that has not been closed yet
+  bool zstd_failed_ = false;
+  std::vector<char> window_;     // decoded bytes [window_begin_, window_end_) not consumed yet
+  size_t window_begin_ = 0;
+  size_t window_end_ = 0;
+  uint64_t decompressed_offset_ = 0;  // stream offset of window_[window_begin_]
+};
+
+bool SnapshotReader::Impl::OpenFile(std::string* error) {
+  file_ = std::fopen(path_.c_str(), "rb");
+  if (file_ == nullptr) {
+    *error = path_ + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  dctx_ = ZSTD_createDCtx();
+  if (dctx_ == nullptr) {
+    *error = path_ + ": cannot create a zstd decompression context";
+    return false;
+  }
+  input_.resize(ZSTD_DStreamInSize());
+
+  std::string_view record;
+  uint64_t offset = 0;
+  switch (ReadRecord(&record, &offset)) {
+    case RecordStatus::kRecord:
+      break;
+    case RecordStatus::kEnd:
+      *error = path_ + (file_bytes_read_ == 0 ? ": empty file, not a clwleak snapshot file"
+                                              : ": no header record: not a clwleak snapshot file");
+      return false;
+    case RecordStatus::kTruncated:
+      *error = path_ + ": truncated inside the header: " + error_;
+      return false;
+    case RecordStatus::kError:
+      *error = error_;
+      return false;
+  }
+  if (!header_.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+    *error = path_ + ": the header record at byte 0 does not parse: not a clwleak snapshot file";
+    return false;
+  }
+  if (header_.format_version() != kFormatVersion) {
+    *error = path_ + ": unknown format version " + std::to_string(header_.format_version()) +
+             " (this reader knows version " + std::to_string(kFormatVersion) + ")";
+    return false;
+  }
+  return true;
+}
+
+void SnapshotReader::Impl::MakeRoomForOutput(size_t room) {
+  if (window_.size() - window_end_ >= room) return;
+  if (window_begin_ > 0) {
+    std::memmove(window_.data(), window_.data() + window_begin_, Available());
+    window_end_ -= window_begin_;
+    window_begin_ = 0;
+  }
+  if (window_.size() - window_end_ < room) window_.resize(window_end_ + room);
+}
+
+bool SnapshotReader::Impl::Fill(size_t need) {
+  while (Available() < need) {
+    if (in_.pos == in_.size && !output_pending_) {
+      if (input_eof_) return false;
+      size_t n = std::fread(input_.data(), 1, input_.size(), file_);
+      if (n == 0) {
+        if (std::ferror(file_)) {
+          zstd_failed_ = true;
+          error_ = path_ + ": read error after compressed byte " + std::to_string(file_bytes_read_) +
+                   ": " + std::strerror(errno);
+        }
+        input_eof_ = true;
+        return false;
+      }
+      input_chunk_offset_ = file_bytes_read_;
+      file_bytes_read_ += n;
+      in_ = ZSTD_inBuffer{input_.data(), n, 0};
+    }
+    const size_t room = ZSTD_DStreamOutSize();
+    MakeRoomForOutput(room);
+    ZSTD_outBuffer out{window_.data() + window_end_, room, 0};
+    size_t result = ZSTD_decompressStream(dctx_, &out, &in_);
+    compressed_position_ = input_chunk_offset_ + in_.pos;
+    if (ZSTD_isError(result)) {
+      zstd_failed_ = true;
+      error_ = path_ + ": corrupt zstd data at compressed byte " +
+               std::to_string(compressed_position_) + " (decoded byte " +
+               std::to_string(decompressed_offset_ + Available()) +
+               "): " + ZSTD_getErrorName(result);
+      return false;
+    }
+    window_end_ += out.pos;
+    output_pending_ = out.pos == out.size;
+    // zstd returns 0 exactly when a frame is fully decoded and flushed.
+    frame_open_ = result != 0;
+  }
+  return true;
+}
+
+SnapshotReader::Impl::RecordStatus SnapshotReader::Impl::ReadRecord(std::string_view* record,
+                                                                    uint64_t* record_offset) {
+  *record_offset = decompressed_offset_;
+  auto input_ended = [&](const std::string& where) {
+    if (zstd_failed_) return RecordStatus::kError;
+    error_ = path_ + ": " + where;
+    return RecordStatus::kTruncated;
+  };
+
+  if (!Fill(1)) {
+    if (zstd_failed_) return RecordStatus::kError;
+    if (frame_open_) {
+      error_ = path_ + ": the file ends inside a zstd frame after the last whole record (" +
+               Where(decompressed_offset_) + "): the writer did not finish the file";
+      return RecordStatus::kTruncated;
+    }
+    return RecordStatus::kEnd;
+  }
+
+  // Length prefix: a base-128 varint of at most 5 bytes (a uint32).
+  uint64_t length = 0;
+  size_t prefix = 0;
+  for (;;) {
+    if (!Fill(prefix + 1)) {
+      return input_ended("the file ends inside the length of the record at " +
+                        Where(*record_offset));
+    }
+    const uint8_t byte = static_cast<uint8_t>(window_[window_begin_ + prefix]);
+    length |= static_cast<uint64_t>(byte & 0x7f) << (7 * prefix);
+    ++prefix;
+    if ((byte & 0x80) == 0) break;
+    if (prefix == kMaxVarint32Bytes) {
+      error_ = path_ + ": malformed record length at " + Where(*record_offset) +
+               ": not a clwleak record";
+      return RecordStatus::kError;
+    }
+  }
+  if (length > kMaxRecordBytes) {
+    error_ = path_ + ": record length " + std::to_string(length) + " at " + Where(*record_offset) +
+             " exceeds the limit of " + std::to_string(kMaxRecordBytes) + " bytes";
+    return RecordStatus::kError;
+  }
+  if (!Fill(prefix + length)) {
+    return input_ended("the file ends inside the record of " + std::to_string(length) +
+                       " bytes at " + Where(*record_offset) + ": the tail was lost");
+  }
+  *record = std::string_view(window_.data() + window_begin_ + prefix, length);
+  Consume(prefix + length);
+  return RecordStatus::kRecord;
+}
+
+ReadStatus SnapshotReader::Impl::Next() {
+  if (finished_) return finish_status_;
+  std::string_view record;
+  uint64_t offset = 0;
+  RecordStatus status = ReadRecord(&record, &offset);
+  if (status == RecordStatus::kRecord &&
+      !parsed_.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+    error_ = path_ + ": the snapshot record at " + Where(offset) + " does not parse";
+    status = RecordStatus::kError;
+  }
+  switch (status) {
+    case RecordStatus::kRecord:
+      snapshot_.Swap(&parsed_);  // last_snapshot() only ever shows a snapshot that parsed
+      break;
+    case RecordStatus::kEnd:
+      finished_ = true;
+      complete_ = final_seen_;
+      finish_status_ = ReadStatus::kEnd;
+      return finish_status_;
+    case RecordStatus::kTruncated:
+      finished_ = true;
+      finish_status_ = ReadStatus::kTruncated;
+      return finish_status_;
+    case RecordStatus::kError:
+      finished_ = true;
+      finish_status_ = ReadStatus::kError;
+      return finish_status_;
+  }
+
+  for (const proto::Module& module : snapshot_.new_modules()) state_.modules[module.id()] = module;
+  for (const proto::Frame& frame : snapshot_.new_frames()) state_.frames[frame.id()] = frame;
+  for (const proto::Stack& stack : snapshot_.new_stacks()) state_.stacks[stack.id()] = stack;
+  for (const proto::StackStats& stats : snapshot_.stacks()) state_.counters[stats.stack_id()] = stats;
+  final_seen_ = snapshot_.final();
+  ++snapshots_read_;
+  return ReadStatus::kSnapshot;
+}
+
+SnapshotReader::SnapshotReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SnapshotReader::~SnapshotReader() = default;
+
+std::unique_ptr<SnapshotReader> SnapshotReader::Open(const std::string& path, std::string* error) {
+  auto impl = std::make_unique<Impl>(path);
+  std::string message;
+  if (!impl->OpenFile(&message)) {
+    if (error != nullptr) *error = message;
+    return nullptr;
+  }
+  return std::unique_ptr<SnapshotReader>(new SnapshotReader(std::move(impl)));
+}
+
+const proto::Header& SnapshotReader::header() const { return impl_->header_; }
+ReadStatus SnapshotReader::Next() { return impl_->Next(); }
+const proto::Snapshot& SnapshotReader::last_snapshot() const { return impl_->snapshot_; }
+const ProfileState& SnapshotReader::state() const { return impl_->state_; }
+bool SnapshotReader::complete() const { return impl_->complete_; }
+const std::string& SnapshotReader::error() const { return impl_->error_; }
+uint64_t SnapshotReader::snapshots_read() const { return impl_->snapshots_read_; }
+const std::string& SnapshotReader::path() const { return impl_->path_; }
+
+WholeFile ReadWholeFile(const std::string& path) {
+  WholeFile whole;
+  auto reader = SnapshotReader::Open(path, &whole.error);
+  if (reader == nullptr) return whole;
+  whole.opened = true;
+  whole.header = reader->header();
+  ReadStatus status;
+  while ((status = reader->Next()) == ReadStatus::kSnapshot) {
+    whole.last_snapshot = reader->last_snapshot();
+  }
+  whole.state = reader->state();
+  whole.snapshots = reader->snapshots_read();
+  whole.end = status;
+  whole.complete = reader->complete();
+  if (status != ReadStatus::kEnd) whole.error = reader->error();
+  return whole;
+}
+
+}  // namespace clwleak::analysis

@@ -1,0 +1,65 @@
+// Raw system calls and stderr warnings for the preload; see base.h.
+#include "base.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace clwleak {
+
+void* RawMapAnonymous(size_t bytes) {
+  // MAP_NORESERVE: tables are sized for the worst case and touched only as they fill.
+  long result = syscall(SYS_mmap, nullptr, bytes, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (result < 0 && result > -4096) return nullptr;
+  return reinterpret_cast<void*>(result);
+}
+
+void RawUnmap(void* address, size_t bytes) { syscall(SYS_munmap, address, bytes); }
+
+static void WriteAll(const char* data, size_t length) {
+  int saved_errno = errno;  // the host must not see our errno
+  while (length > 0) {
+    ssize_t written = write(STDERR_FILENO, data, length);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) break;
+    data += written;
+    length -= static_cast<size_t>(written);
+  }
+  errno = saved_errno;
+}
+
+void Warn2(const char* message, const char* detail) {
+  char line[512];
+  size_t used = 0;
+  auto append = [&](const char* text) {
+    size_t n = strlen(text);
+    if (n > sizeof(line) - 2 - used) n = sizeof(line) - 2 - used;
+    memcpy(line + used, text, n);
+    used += n;
+  };
+  append("[clwleak] ");
+  append(message);
+  if (detail != nullptr) append(detail);
+  line[used++] = '\n';
+  WriteAll(line, used);
+}
+
+void Warn(const char* message) { Warn2(message, nullptr); }
+
+uint64_t MonotonicNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t WallNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace clwleak

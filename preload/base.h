@@ -1,0 +1,34 @@
+// Small building blocks shared by every unit of the preload: branch hints, raw system calls that do
+// not go through the functions we interpose, and the one way the preload talks to the user
+// (a `[clwleak]` line on stderr, written with write(2) so it never allocates).
+//
+// Everything here is async-signal-safe and allocation-free: it is called from inside malloc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#define CLWLEAK_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CLWLEAK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define CLWLEAK_HOT __attribute__((hot))
+#define CLWLEAK_NOINLINE __attribute__((noinline))
+#define CLWLEAK_EXPORT __attribute__((visibility("default")))
+
+namespace clwleak {
+
+constexpr size_t kCacheLine = 64;
+
+// Anonymous memory straight from the kernel. Our own `mmap` symbol is interposed, so the preload
+// allocates its tables through the raw system call to stay invisible to its own accounting.
+void* RawMapAnonymous(size_t bytes);
+void RawUnmap(void* address, size_t bytes);
+
+// Writes "[clwleak] <message>\n" to stderr with write(2). Safe inside malloc and signal handlers.
+void Warn(const char* message);
+void Warn2(const char* message, const char* detail);
+
+// Monotonic and wall clocks in nanoseconds (vDSO, no allocation).
+uint64_t MonotonicNanos();
+uint64_t WallNanos();
+
+}  // namespace clwleak

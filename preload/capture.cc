@@ -1,0 +1,162 @@
+// The sampled slow path and the bookkeeping of sampled blocks and mappings; see capture.h.
+#include "capture.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "real_functions.h"
+#include "unwinder.h"
+
+namespace clwleak {
+
+Config g_config;
+std::atomic<int> g_runtime_state{kStarting};
+FreeFilter g_free_filter;
+AllocationTable g_allocations;
+StackTable g_stacks;
+MappingTable g_mappings;
+DropCounters g_drops;
+std::atomic<uint64_t> g_requests{0};
+
+__thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
+
+namespace {
+
+void SeedThread(ThreadState& thread) {
+  uint64_t seed = MonotonicNanos() ^ (reinterpret_cast<uintptr_t>(&thread) << 16) ^
+                  (static_cast<uint64_t>(getpid()) << 40);
+  thread.intervals.Seed(seed);
+  thread.sampler_ready = true;
+}
+
+uint32_t CaptureAndIntern(AllocationKind kind, uint64_t weight_bytes) {
+  uintptr_t frames[kMaxSupportedDepth];
+  uint32_t depth = CaptureStack(g_config.unwinder, frames, g_config.max_depth);
+  if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
+  uint32_t id = g_stacks.Intern(frames, depth, kind);
+  if (id == StackTable::kInvalidId) {
+    g_drops.stack_table_full.fetch_add(1, std::memory_order_relaxed);
+    g_drops.stack_table_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);
+  }
+  return id;
+}
+
+void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight) {
+  uint32_t id = CaptureAndIntern(AllocationKind::kHeap, weight.bytes);
+  if (id == StackTable::kInvalidId) return;
+  AllocationRecord record;
+  record.size = size;
+  record.weight_bytes = weight.bytes;
+  record.weight_count_fp = weight.count_fp;
+  record.stack_id = id;
+  record.requests_at_allocation = static_cast<uint32_t>(g_requests.load(std::memory_order_relaxed));
+  if (!g_allocations.Insert(reinterpret_cast<uintptr_t>(pointer), record)) {
+    g_drops.allocation_table_full.fetch_add(1, std::memory_order_relaxed);
+    g_drops.allocation_table_bytes.fetch_add(weight.bytes, std::memory_order_relaxed);
+    return;
+  }
+  g_free_filter.Add(pointer);
+  g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp);
+}
+
+void RecordMappingSample(void* address, size_t length, const SampleWeight& weight) {
+  uint32_t id = CaptureAndIntern(AllocationKind::kMmap, weight.bytes);
+  if (id == StackTable::kInvalidId) return;
+  double per_byte = static_cast<double>(weight.bytes) / static_cast<double>(length);
+  if (!g_mappings.Insert(reinterpret_cast<uintptr_t>(address), length, per_byte, weight.count_fp,
+                         id)) {
+    g_drops.mmap_table_full.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp);
+}
+
+void OnMappingPieceRemoved(uint32_t stack_id, uint64_t weight_bytes, uint64_t weight_count_fp,
+                           void*) {
+  g_stacks.RecordFree(stack_id, weight_bytes, weight_count_fp);
+}
+
+}  // namespace
+
+CLWLEAK_NOINLINE void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind) {
+  ThreadState& thread = t_thread;
+  const int state = g_runtime_state.load(std::memory_order_acquire);
+  if (CLWLEAK_UNLIKELY(state != kActive)) {
+    // Before start-up completes, look again at the next allocation (start-up is short, and a
+    // skipped interval would hide the first allocations of exact mode); once disabled, never again.
+    thread.bytes_until_sample = state == kDisabled ? kNeverSample : 0;
+    return pointer;
+  }
+  // Our own allocations (unwinder, writer, start-up) are never sampled. The count stays at or below
+  // zero, so the host's next allocation on this thread is the one sampled.
+  if (thread.busy != 0) return pointer;
+
+  const uint64_t rate = g_config.sample_rate;
+  if (CLWLEAK_UNLIKELY(!thread.sampler_ready)) {
+    // First allocation of this thread: draw its first interval and look at this allocation again.
+    SeedThread(thread);
+    thread.bytes_until_sample = thread.intervals.Next(rate) - static_cast<int64_t>(size);
+    if (thread.bytes_until_sample > 0) return pointer;
+  }
+  thread.bytes_until_sample = thread.intervals.Next(rate);
+  if (pointer == nullptr || (kind == AllocationKind::kMmap && pointer == MAP_FAILED)) {
+    return pointer;
+  }
+
+  BusyScope busy;
+  const SampleWeight weight = WeightOf(size, rate);
+  if (kind == AllocationKind::kHeap) {
+    RecordHeapSample(pointer, size, weight);
+  } else {
+    RecordMappingSample(pointer, size, weight);
+  }
+  return pointer;
+}
+
+bool FreeSlowPath(void* pointer) {
+  if (IsBootstrapPointer(pointer)) return true;
+  AllocationRecord record;
+  ForgetHeapBlock(pointer, &record);
+  return false;
+}
+
+bool ForgetHeapBlock(void* pointer, AllocationRecord* record) {
+  if (!g_allocations.Remove(reinterpret_cast<uintptr_t>(pointer), record)) return false;
+  g_free_filter.Remove(pointer);
+  g_stacks.RecordFree(record->stack_id, record->weight_bytes, record->weight_count_fp);
+  return true;
+}
+
+void RestoreHeapBlock(void* pointer, const AllocationRecord& record) {
+  // The block never went away, but its free was counted: count it as allocated again so that
+  // live = allocated - freed stays right (allocated totals gain one sample; realloc failing is rare).
+  if (!g_allocations.Insert(reinterpret_cast<uintptr_t>(pointer), record)) {
+    g_drops.allocation_table_full.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  g_free_filter.Add(pointer);
+  g_stacks.RecordAllocation(record.stack_id, record.weight_bytes, record.weight_count_fp);
+}
+
+void OnMapped(void* address, size_t length, int prot, int flags) {
+  // Re-entrant calls (our own code, or a signal handler interrupting it) must not take the
+  // mapping table's lock; they are never host mappings we track.
+  if (t_thread.busy != 0) return;
+  if ((flags & MAP_FIXED) != 0 && !g_mappings.IsEmpty()) {
+    // MAP_FIXED silently replaced whatever was mapped there.
+    BusyScope busy;
+    g_mappings.Remove(reinterpret_cast<uintptr_t>(address), length, OnMappingPieceRemoved,
+                      nullptr);
+  }
+  // Address-space reservations (PROT_NONE) are not memory in use.
+  if ((flags & MAP_ANONYMOUS) == 0 || prot == PROT_NONE || !g_config.track_mmap) return;
+  MaybeSample(address, length, AllocationKind::kMmap);
+}
+
+void BeforeUnmap(void* address, size_t length) {
+  if (t_thread.busy != 0 || g_mappings.IsEmpty()) return;
+  BusyScope busy;
+  g_mappings.Remove(reinterpret_cast<uintptr_t>(address), length, OnMappingPieceRemoved, nullptr);
+}
+
+}  // namespace clwleak

@@ -1,0 +1,79 @@
+// Capture: what happens to an allocation once the hot path in interpose.cc has decided it needs a
+// closer look: the sampled slow path (unwind, intern, record), forgetting a sampled block on free,
+// and tracking anonymous mappings.
+//
+// The process-wide profiling state lives here too: the tables, the drop counters and the request
+// counter that the snapshot writer reads. Every global is constant-initialized (no constructor
+// runs), because malloc may be called before libclwleak.so's own initializers.
+//
+// Thread-safety: every function may be called from any thread at any time, signal handlers
+// included; none takes a lock except the MappingTable's short spin lock (mapping calls only).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "allocation_table.h"
+#include "config.h"
+#include "free_filter.h"
+#include "mapping_table.h"
+#include "stack_table.h"
+#include "thread_state.h"
+
+namespace clwleak {
+
+enum RuntimeState : int {
+  kStarting = 0,  // before the constructor finished: nothing is sampled yet
+  kActive = 1,    // sampling and writing snapshots
+  kDisabled = 2,  // CLWLEAK_DISABLE, setuid, CLWLEAK_CHILDREN=off, or start-up failed
+};
+
+struct DropCounters {
+  std::atomic<uint64_t> allocation_table_full{0};
+  std::atomic<uint64_t> allocation_table_bytes{0};
+  std::atomic<uint64_t> stack_table_full{0};
+  std::atomic<uint64_t> stack_table_bytes{0};
+  std::atomic<uint64_t> mmap_table_full{0};
+  std::atomic<uint64_t> unwind_failures{0};
+};
+
+extern Config g_config;
+extern std::atomic<int> g_runtime_state;
+extern FreeFilter g_free_filter;
+extern AllocationTable g_allocations;
+extern StackTable g_stacks;
+extern MappingTable g_mappings;
+extern DropCounters g_drops;
+extern std::atomic<uint64_t> g_requests;
+
+// A bytes_until_sample value that no realistic amount of allocation exhausts.
+constexpr int64_t kNeverSample = INT64_MAX / 4;
+
+// Called when an allocation of `size` bytes at `pointer` took this thread's sample counter to zero
+// or below. Decides, records the sample when there is one, and returns `pointer`.
+void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind);
+
+// Called for a free() whose address the FreeFilter may hold. Forgets a sampled block. Returns true
+// when the pointer must NOT reach the real free (it came from the bootstrap arena).
+bool FreeSlowPath(void* pointer);
+
+// Removes a sampled heap block (realloc). Returns whether it was tracked, with its record.
+bool ForgetHeapBlock(void* pointer, AllocationRecord* record);
+// Puts back a block that ForgetHeapBlock removed when the realloc that moved it failed.
+void RestoreHeapBlock(void* pointer, const AllocationRecord& record);
+
+// After a successful mmap/mremap of `length` bytes at `address`.
+void OnMapped(void* address, size_t length, int prot, int flags);
+// Before munmap (and before mremap moves the old range).
+void BeforeUnmap(void* address, size_t length);
+
+// The decision of the hot path, shared by every allocating entry point.
+CLWLEAK_HOT inline void* MaybeSample(void* pointer, size_t size, AllocationKind kind) {
+  if (CLWLEAK_LIKELY((t_thread.bytes_until_sample -= static_cast<int64_t>(size)) > 0)) {
+    return pointer;
+  }
+  return SampleSlowPath(pointer, size, kind);
+}
+
+}  // namespace clwleak

@@ -1,0 +1,179 @@
+// Parsing of the CLWLEAK_* variables; see config.h for the table.
+#include "config.h"
+
+#include <string.h>
+
+#include "base.h"
+
+namespace clwleak {
+namespace {
+
+// Parses the leading decimal digits of `text`; returns the rest, or nullptr on overflow/no digits.
+const char* ParseDecimal(const char* text, uint64_t* value) {
+  uint64_t result = 0;
+  const char* p = text;
+  while (*p >= '0' && *p <= '9') {
+    uint64_t digit = static_cast<uint64_t>(*p - '0');
+    if (result > (UINT64_MAX - digit) / 10) return nullptr;
+    result = result * 10 + digit;
+    ++p;
+  }
+  if (p == text) return nullptr;
+  *value = result;
+  return p;
+}
+
+bool MultiplyChecked(uint64_t value, uint64_t factor, uint64_t* out) {
+  if (value != 0 && factor > UINT64_MAX / value) return false;
+  *out = value * factor;
+  return true;
+}
+
+void WarnBadValue(const char* variable, const char* value, const char* default_text) {
+  char message[256];
+  size_t used = 0;
+  auto append = [&](const char* text) {
+    size_t n = strlen(text);
+    if (n > sizeof(message) - 1 - used) n = sizeof(message) - 1 - used;
+    memcpy(message + used, text, n);
+    used += n;
+  };
+  append("ignoring malformed ");
+  append(variable);
+  append("='");
+  append(value);
+  append("', using the default ");
+  append(default_text);
+  message[used] = '\0';
+  Warn(message);
+}
+
+void CopyString(char* destination, size_t capacity, const char* source) {
+  size_t n = strlen(source);
+  if (n >= capacity) n = capacity - 1;
+  memcpy(destination, source, n);
+  destination[n] = '\0';
+}
+
+}  // namespace
+
+bool ParseSize(const char* text, uint64_t* bytes) {
+  if (text == nullptr) return false;
+  uint64_t value;
+  const char* rest = ParseDecimal(text, &value);
+  if (rest == nullptr) return false;
+  uint64_t factor = 1;
+  switch (*rest) {
+    case '\0': return (*bytes = value), true;
+    case 'k': case 'K': factor = 1ull << 10; break;
+    case 'm': case 'M': factor = 1ull << 20; break;
+    case 'g': case 'G': factor = 1ull << 30; break;
+    case 't': case 'T': factor = 1ull << 40; break;
+    case 'b': case 'B': factor = 1; break;
+    default: return false;
+  }
+  ++rest;
+  if (factor != 1) {
+    if (strcmp(rest, "iB") == 0 || strcmp(rest, "B") == 0) rest += strlen(rest);
+  }
+  if (*rest != '\0') return false;
+  return MultiplyChecked(value, factor, bytes);
+}
+
+bool ParseDuration(const char* text, uint64_t* nanos) {
+  if (text == nullptr) return false;
+  uint64_t value;
+  const char* rest = ParseDecimal(text, &value);
+  if (rest == nullptr) return false;
+  uint64_t factor;
+  if (*rest == '\0' || strcmp(rest, "s") == 0) factor = 1000000000ull;
+  else if (strcmp(rest, "ms") == 0) factor = 1000000ull;
+  else if (strcmp(rest, "us") == 0) factor = 1000ull;
+  else if (strcmp(rest, "m") == 0 || strcmp(rest, "min") == 0) factor = 60ull * 1000000000ull;
+  else if (strcmp(rest, "h") == 0) factor = 3600ull * 1000000000ull;
+  else return false;
+  uint64_t result;
+  if (!MultiplyChecked(value, factor, &result) || result == 0) return false;
+  *nanos = result;
+  return true;
+}
+
+Config ParseConfig(EnvLookup lookup) {
+  Config config;
+  const char* value;
+
+  if ((value = lookup("CLWLEAK_DISABLE")) != nullptr && *value != '\0') {
+    if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0) {
+      config.disabled = true;
+    } else if (strcmp(value, "0") != 0 && strcmp(value, "false") != 0 && strcmp(value, "no") != 0) {
+      WarnBadValue("CLWLEAK_DISABLE", value, "0");
+    }
+  }
+  if ((value = lookup("CLWLEAK_OUTPUT")) != nullptr) {
+    if (*value != '\0' && strlen(value) < sizeof(config.output_template)) {
+      CopyString(config.output_template, sizeof(config.output_template), value);
+    } else {
+      WarnBadValue("CLWLEAK_OUTPUT", value, "clwleak.%e.%p.pb");
+    }
+  }
+  if ((value = lookup("CLWLEAK_SAMPLE_RATE")) != nullptr) {
+    uint64_t rate;
+    if (ParseSize(value, &rate) && rate >= 1) config.sample_rate = rate;
+    else WarnBadValue("CLWLEAK_SAMPLE_RATE", value, "256K");
+  }
+  if ((value = lookup("CLWLEAK_INTERVAL")) != nullptr) {
+    uint64_t nanos;
+    if (ParseDuration(value, &nanos) && nanos >= 1000000ull) config.interval_nanos = nanos;
+    else WarnBadValue("CLWLEAK_INTERVAL", value, "5s");
+  }
+  if ((value = lookup("CLWLEAK_MEMORY_LIMIT")) != nullptr) {
+    uint64_t limit;
+    if (ParseSize(value, &limit) && limit > 0) config.memory_limit = limit;
+    else WarnBadValue("CLWLEAK_MEMORY_LIMIT", value, "(detected limit)");
+  }
+  if ((value = lookup("CLWLEAK_MAX_DEPTH")) != nullptr) {
+    uint64_t depth;
+    const char* rest = ParseDecimal(value, &depth);
+    if (rest != nullptr && *rest == '\0' && depth >= 1 && depth <= kMaxSupportedDepth) {
+      config.max_depth = static_cast<uint32_t>(depth);
+    } else {
+      WarnBadValue("CLWLEAK_MAX_DEPTH", value, "64");
+    }
+  }
+  if ((value = lookup("CLWLEAK_UNWIND")) != nullptr) {
+    if (strcmp(value, "libunwind") == 0) config.unwinder = Unwinder::kLibunwind;
+    else if (strcmp(value, "fp") == 0) config.unwinder = Unwinder::kFramePointer;
+    else WarnBadValue("CLWLEAK_UNWIND", value, "libunwind");
+  }
+  if ((value = lookup("CLWLEAK_MMAP")) != nullptr) {
+    if (strcmp(value, "1") == 0) config.track_mmap = true;
+    else if (strcmp(value, "0") == 0) config.track_mmap = false;
+    else WarnBadValue("CLWLEAK_MMAP", value, "1");
+  }
+  if ((value = lookup("CLWLEAK_REQUEST_COUNTER_FILE")) != nullptr && *value != '\0') {
+    if (strlen(value) < sizeof(config.request_counter_file)) {
+      CopyString(config.request_counter_file, sizeof(config.request_counter_file), value);
+    } else {
+      WarnBadValue("CLWLEAK_REQUEST_COUNTER_FILE", value, "(unset)");
+    }
+  }
+  if ((value = lookup("CLWLEAK_CHILDREN")) != nullptr) {
+    if (strcmp(value, "follow") == 0) config.children = ChildPolicy::kFollow;
+    else if (strcmp(value, "off") == 0) config.children = ChildPolicy::kOff;
+    else WarnBadValue("CLWLEAK_CHILDREN", value, "follow");
+  }
+  if ((value = lookup("CLWLEAK_TABLE_CAPACITY")) != nullptr) {
+    uint64_t capacity;
+    if (ParseSize(value, &capacity) && capacity >= 16 && capacity <= (1ull << 28)) {
+      config.table_capacity = capacity;
+    } else {
+      WarnBadValue("CLWLEAK_TABLE_CAPACITY", value, "(chosen from the sample rate)");
+    }
+  }
+  if (config.table_capacity == 0) {
+    config.table_capacity = config.exact() ? (1ull << 21) : (1ull << 17);
+  }
+  return config;
+}
+
+}  // namespace clwleak

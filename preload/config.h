@@ -1,0 +1,59 @@
+// Config: every CLWLEAK_* environment variable of DESIGN.md, parsed in one place.
+//
+// Parsed once by the runtime at start-up (and again in a forked child, which inherits it). Parsing
+// never allocates: it may run before the host's allocator is usable. A malformed value produces one
+// `[clwleak]` warning naming the variable and the default used instead.
+//
+//   CLWLEAK_OUTPUT                output path template (%p pid, %e exe name, %h host, %t start time)
+//   CLWLEAK_SAMPLE_RATE           mean bytes between samples, K/M/G suffixes; 1 = exact mode
+//   CLWLEAK_INTERVAL              snapshot period: 5s, 500ms, 2m
+//   CLWLEAK_MEMORY_LIMIT          memory limit in bytes or with a suffix (4GiB)
+//   CLWLEAK_MAX_DEPTH             frames kept per stack (1..256)
+//   CLWLEAK_UNWIND                libunwind | fp
+//   CLWLEAK_MMAP                  1 | 0: track anonymous mmap/munmap/mremap
+//   CLWLEAK_REQUEST_COUNTER_FILE  file holding a decimal request count, read at each snapshot
+//   CLWLEAK_CHILDREN              follow | off
+//   CLWLEAK_DISABLE               1: pure pass-through
+//   CLWLEAK_TABLE_CAPACITY        live sampled allocations the table holds (an addition to DESIGN.md;
+//                                 default 2^17, 2^21 in exact mode)
+#pragma once
+
+#include <cstdint>
+
+namespace clwleak {
+
+enum class Unwinder { kLibunwind, kFramePointer };
+enum class ChildPolicy { kFollow, kOff };
+
+// The default sampling rate: mean bytes between samples. Chosen from bench/ (see docs/sampling.md).
+constexpr uint64_t kDefaultSampleRate = 256 * 1024;
+constexpr uint64_t kDefaultIntervalNanos = 5ull * 1000 * 1000 * 1000;
+constexpr uint32_t kDefaultMaxDepth = 64;
+constexpr uint32_t kMaxSupportedDepth = 256;
+
+struct Config {
+  char output_template[1024] = "clwleak.%e.%p.pb";
+  uint64_t sample_rate = kDefaultSampleRate;
+  uint64_t interval_nanos = kDefaultIntervalNanos;
+  uint64_t memory_limit = 0;  // 0: not given by CLWLEAK_MEMORY_LIMIT
+  uint32_t max_depth = kDefaultMaxDepth;
+  Unwinder unwinder = Unwinder::kLibunwind;
+  bool track_mmap = true;
+  char request_counter_file[1024] = "";
+  ChildPolicy children = ChildPolicy::kFollow;
+  bool disabled = false;
+  uint64_t table_capacity = 0;  // 0: chosen from the sample rate
+
+  bool exact() const { return sample_rate == 1; }
+};
+
+// Reads the environment through `lookup` (getenv in production; a table in tests).
+using EnvLookup = const char* (*)(const char* name);
+Config ParseConfig(EnvLookup lookup);
+
+// "4096", "64K", "64KiB", "15M", "15MiB", "4G", "4GiB" (binary multiples). False when malformed.
+bool ParseSize(const char* text, uint64_t* bytes);
+// "5s", "500ms", "2m", "250us", "1h"; a bare number is seconds. False when malformed or zero.
+bool ParseDuration(const char* text, uint64_t* nanos);
+
+}  // namespace clwleak

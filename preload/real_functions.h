@@ -1,0 +1,53 @@
+// RealFunctions: the next definitions (RTLD_NEXT) of every function libclwleak.so interposes, so
+// each call forwards to the host's allocator: glibc's, or a jemalloc/tcmalloc/mimalloc preloaded
+// after us.
+//
+// dlsym itself may allocate (calloc) before malloc is known. While this thread is resolving, such
+// calls are served from a small static BootstrapArena; its blocks are never freed (free() ignores
+// them; they are registered in the FreeFilter so that the unsampled free path stays one check).
+//
+// Thread-safety: ResolveRealFunctions is idempotent and safe from any thread; the first caller
+// resolves, concurrent callers wait for it (in practice start-up is single-threaded).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+
+namespace clwleak {
+
+struct RealFunctions {
+  void* (*malloc)(size_t);
+  void (*free)(void*);
+  void* (*calloc)(size_t, size_t);
+  void* (*realloc)(void*, size_t);
+  int (*posix_memalign)(void**, size_t, size_t);
+  void* (*aligned_alloc)(size_t, size_t);
+  void* (*memalign)(size_t, size_t);
+  void* (*valloc)(size_t);
+  void* (*pvalloc)(size_t);
+  size_t (*malloc_usable_size)(void*);
+  void* (*mmap)(void*, size_t, int, int, int, off_t);
+  void* (*mmap64)(void*, size_t, int, int, int, off64_t);
+  int (*munmap)(void*, size_t);
+  void* (*mremap)(void*, size_t, size_t, int, ...);
+};
+
+extern RealFunctions g_real;
+extern std::atomic<bool> g_real_resolved;
+
+// Resolves every pointer in g_real. Returns false while this thread is inside the resolution
+// (a nested call from dlsym), in which case the caller must use the bootstrap arena.
+bool ResolveRealFunctions();
+
+inline bool EnsureRealFunctions() {
+  return g_real_resolved.load(std::memory_order_acquire) || ResolveRealFunctions();
+}
+
+// The arena for allocations made while dlsym runs.
+void* BootstrapAllocate(size_t size, size_t alignment);
+bool IsBootstrapPointer(const void* pointer);
+size_t BootstrapSize(const void* pointer);
+
+}  // namespace clwleak

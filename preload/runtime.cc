@@ -1,0 +1,120 @@
+// Runtime: start-up, fork, exit, and the worker API of include/clwleak/clwleak.h.
+//
+// Start-up runs in libclwleak.so's constructor: resolve the real allocator, read the configuration,
+// map the tables, start the writer. Until it finishes nothing is sampled (allocations made earlier,
+// by ld.so or other constructors, are simply not in the profile; freeing them is harmless).
+// setuid/setgid processes (AT_SECURE) are never profiled: the preload stays a pure pass-through.
+//
+// Fork: the writer is made consistent across fork (its lock and the mapping table's lock are held
+// while the process forks); the child continues the parent's tables, which describe its copy of the
+// heap, and writes its own file (CLWLEAK_CHILDREN=follow) or stops profiling (off).
+//
+// Exit: a destructor writes the final snapshot. It runs after the program's atexit handlers and
+// static destructors (libraries are finalized last), so memory they free is not reported as leaked.
+#include <stdlib.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "real_functions.h"
+#include "snapshot_writer.h"
+#include "unwinder.h"
+
+// The public header's macros would rewrite the definitions below; its declarations still check
+// that the signatures match.
+#include "clwleak/clwleak.h"
+#undef clwleak_request_done
+#undef clwleak_requests_add
+#undef clwleak_snapshot_now
+#undef clwleak_active
+
+namespace clwleak {
+namespace {
+
+constexpr uint32_t kMaxStacks = 1u << 16;
+constexpr uint32_t kMaxMappings = 1u << 16;
+
+SnapshotWriter* g_writer = nullptr;  // created at start-up, never destroyed
+
+void Disable() { g_runtime_state.store(kDisabled, std::memory_order_release); }
+
+void PrepareFork() {
+  if (g_writer == nullptr) return;
+  g_writer->PrepareFork();
+  g_mappings.LockForFork();
+}
+
+void ParentAfterFork() {
+  if (g_writer == nullptr) return;
+  g_mappings.UnlockAfterFork();
+  g_writer->ParentAfterFork();
+}
+
+void ChildAfterFork() {
+  if (g_writer == nullptr) return;
+  BusyScope busy;
+  g_mappings.UnlockAfterFork();
+  const bool follow = g_config.children == ChildPolicy::kFollow &&
+                      g_runtime_state.load(std::memory_order_acquire) == kActive;
+  g_writer->ChildAfterFork(follow);
+  if (!follow) Disable();
+}
+
+bool StartProfiling() {
+  g_config = ParseConfig([](const char* name) -> const char* { return getenv(name); });
+  if (g_config.disabled) return false;
+  if (!g_allocations.Init(g_config.table_capacity) || !g_stacks.Init(kMaxStacks, g_config.max_depth) ||
+      !g_mappings.Init(kMaxMappings)) {
+    Warn("cannot map the allocation tables; profiling is off");
+    return false;
+  }
+  InitUnwinder();
+  g_writer = new SnapshotWriter();
+  if (!g_writer->Start()) return false;
+  pthread_atfork(&PrepareFork, &ParentAfterFork, &ChildAfterFork);
+  return true;
+}
+
+__attribute__((constructor)) void StartUp() {
+  BusyScope busy;
+  EnsureRealFunctions();
+  if (getauxval(AT_SECURE) != 0 || !StartProfiling()) {
+    Disable();
+    return;
+  }
+  g_runtime_state.store(kActive, std::memory_order_release);
+}
+
+__attribute__((destructor)) void ShutDown() {
+  if (g_writer == nullptr) return;
+  BusyScope busy;
+  g_writer->Finish();
+}
+
+}  // namespace
+}  // namespace clwleak
+
+extern "C" {
+
+CLWLEAK_EXPORT void clwleak_request_done(void) {
+  clwleak::g_requests.fetch_add(1, std::memory_order_relaxed);
+}
+
+CLWLEAK_EXPORT void clwleak_requests_add(uint64_t n) {
+  clwleak::g_requests.fetch_add(n, std::memory_order_relaxed);
+}
+
+CLWLEAK_EXPORT int clwleak_snapshot_now(void) {
+  if (clwleak::g_writer == nullptr ||
+      clwleak::g_runtime_state.load(std::memory_order_acquire) != clwleak::kActive) {
+    return -1;
+  }
+  clwleak::BusyScope busy;
+  return clwleak::g_writer->RequestSnapshot();
+}
+
+CLWLEAK_EXPORT int clwleak_active(void) {
+  return clwleak::g_runtime_state.load(std::memory_order_acquire) == clwleak::kActive ? 1 : 0;
+}
+
+}  // extern "C"

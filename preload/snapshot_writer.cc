@@ -1,0 +1,399 @@
+// The snapshot writer thread; see snapshot_writer.h for the threading and failure contract.
+#include "snapshot_writer.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "output_file.h"
+
+#ifndef CLWLEAK_VERSION
+#define CLWLEAK_VERSION "unknown"
+#endif
+
+namespace clwleak {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr int kZstdLevel = 3;
+constexpr uint64_t kRequestTimeoutNs = 10ull * 1000 * 1000 * 1000;
+constexpr uint64_t kFinishTimeoutNs = 5ull * 1000 * 1000 * 1000;
+
+timespec MonotonicDeadline(uint64_t deadline_ns) {
+  timespec ts;
+  ts.tv_sec = static_cast<time_t>(deadline_ns / 1000000000ull);
+  ts.tv_nsec = static_cast<long>(deadline_ns % 1000000000ull);
+  return ts;
+}
+
+void InitMonotonicCondition(pthread_cond_t* condition) {
+  pthread_condattr_t attributes;
+  pthread_condattr_init(&attributes);
+  pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+  pthread_cond_init(condition, &attributes);
+  pthread_condattr_destroy(&attributes);
+}
+
+uint64_t FixedPointToCount(uint64_t count_fp) { return (count_fp + kCountScale / 2) / kCountScale; }
+
+void AppendVarint(std::string* out, uint64_t value) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+}  // namespace
+
+bool SnapshotWriter::Start() {
+  InitMonotonicCondition(&wake_);
+  InitMonotonicCondition(&done_);
+  start_wall_ns_ = WallNanos();
+  start_monotonic_ns_ = MonotonicNanos();
+  memory_limit_ = DetectMemoryLimit(g_config.memory_limit);
+  // The original process creates its file at once, so a bad path is reported at start-up.
+  if (!forked_child_ && !EnsureFileOpen()) return false;
+
+  // The writer thread must never run the host's signal handlers: block everything while creating
+  // it (a new thread inherits the mask), then restore this thread's mask.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  int error = pthread_create(&thread_, nullptr, &SnapshotWriter::ThreadMain, this);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (error != 0) {
+    Warn("cannot start the snapshot writer thread; profiling is off");
+    return false;
+  }
+  pthread_detach(thread_);
+  thread_running_ = true;
+  return true;
+}
+
+void* SnapshotWriter::ThreadMain(void* self) {
+  // Never sampled: everything this thread allocates is the profiler's own.
+  t_thread.busy = 1;
+  t_thread.bytes_until_sample = kNeverSample;
+  static_cast<SnapshotWriter*>(self)->Run();
+  return nullptr;
+}
+
+void SnapshotWriter::Run() {
+  pthread_mutex_lock(&mutex_);
+  next_deadline_ns_ = MonotonicNanos() + g_config.interval_nanos;
+  while (!finished_) {
+    while (requested_ == served_ && !finish_requested_ && MonotonicNanos() < next_deadline_ns_) {
+      timespec deadline = MonotonicDeadline(next_deadline_ns_);
+      pthread_cond_timedwait(&wake_, &mutex_, &deadline);
+    }
+    if (finish_requested_) {
+      WriteSnapshot("exit", /*final=*/true);
+      finished_ = true;
+      served_ = requested_;
+      pthread_cond_broadcast(&done_);
+      break;
+    }
+    if (requested_ != served_) {
+      uint64_t serving = requested_;
+      last_request_ok_ = WriteSnapshot("request", false);
+      served_ = serving;
+      pthread_cond_broadcast(&done_);
+    } else {
+      WriteSnapshot("interval", false);
+    }
+    uint64_t now = MonotonicNanos();
+    while (next_deadline_ns_ <= now) next_deadline_ns_ += g_config.interval_nanos;
+  }
+  thread_running_ = false;
+  pthread_mutex_unlock(&mutex_);
+}
+
+int SnapshotWriter::RequestSnapshot() {
+  pthread_mutex_lock(&mutex_);
+  int result = -1;
+  if (thread_running_ && !finished_ && !finish_requested_) {
+    uint64_t ticket = ++requested_;
+    pthread_cond_signal(&wake_);
+    timespec deadline = MonotonicDeadline(MonotonicNanos() + kRequestTimeoutNs);
+    while (served_ < ticket && !finished_) {
+      if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
+    }
+    if (served_ >= ticket && last_request_ok_) result = 0;
+  }
+  pthread_mutex_unlock(&mutex_);
+  return result;
+}
+
+void SnapshotWriter::Finish() {
+  pthread_mutex_lock(&mutex_);
+  if (thread_running_ && !finished_) {
+    finish_requested_ = true;
+    pthread_cond_signal(&wake_);
+    timespec deadline = MonotonicDeadline(MonotonicNanos() + kFinishTimeoutNs);
+    while (!finished_) {
+      if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
+    }
+  } else if (!finished_ && !thread_running_ && forked_child_ && !output_failed_) {
+    // A forked child whose writer thread could not start still writes its final snapshot.
+    WriteSnapshot("exit", /*final=*/true);
+    finished_ = true;
+  }
+  pthread_mutex_unlock(&mutex_);
+}
+
+void SnapshotWriter::PrepareFork() { pthread_mutex_lock(&mutex_); }
+
+void SnapshotWriter::ParentAfterFork() { pthread_mutex_unlock(&mutex_); }
+
+void SnapshotWriter::ChildAfterFork(bool follow) {
+  // The writer thread does not exist in the child; its lock, held by this thread across fork, and
+  // its conditions are made anew.
+  pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+  mutex_ = fresh;
+  thread_running_ = false;
+  requested_ = served_ = 0;
+  finish_requested_ = finished_ = false;
+  ResetFileState();
+  forked_child_ = true;
+  if (follow) {
+    Start();
+  } else {
+    finished_ = true;  // nothing is ever written for this child
+  }
+}
+
+void SnapshotWriter::ResetFileState() {
+  CloseFile();
+  file_attempted_ = false;
+  output_failed_ = false;
+  path_.clear();
+  sequence_ = 0;
+  stacks_emitted_ = 0;
+  emitted_counters_.clear();
+  frame_ids_.clear();
+  symbolizer_.ForgetEmitted();
+}
+
+void SnapshotWriter::CloseFile() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  if (zstd_ != nullptr) ZSTD_freeCCtx(zstd_);
+  zstd_ = nullptr;
+}
+
+void SnapshotWriter::FailOutput(const char* what) {
+  if (!output_failed_) {
+    std::string message = std::string(what) + " " + path_ + ": " + strerror(errno) +
+                          "; no more snapshots are written, the program continues";
+    Warn(message.c_str());
+  }
+  output_failed_ = true;
+  CloseFile();
+}
+
+bool SnapshotWriter::EnsureFileOpen() {
+  if (fd_ >= 0) return true;
+  if (output_failed_ || file_attempted_) return false;
+  file_attempted_ = true;
+  path_ = ExpandOutputTemplate(g_config.output_template, getpid(), ExecutableName(), HostName(),
+                               start_wall_ns_ / 1000000000ull);
+  std::string created;
+  fd_ = CreateOutputFile(path_, &created);
+  if (fd_ < 0) {
+    FailOutput("cannot create snapshot file");
+    return false;
+  }
+  path_ = created;
+  zstd_ = ZSTD_createCCtx();
+  if (zstd_ == nullptr) {
+    errno = ENOMEM;
+    FailOutput("cannot start compression for");
+    return false;
+  }
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, kZstdLevel);
+  proto::Header header;
+  BuildHeader(&header);
+  return AppendMessage(header);
+}
+
+void SnapshotWriter::BuildHeader(proto::Header* header) const {
+  header->set_format_version(kFormatVersion);
+  header->set_clwleak_version(CLWLEAK_VERSION);
+  header->set_pid(static_cast<uint32_t>(getpid()));
+  header->set_ppid(static_cast<uint32_t>(getppid()));
+  header->set_exe(ExecutablePath());
+  for (const std::string& argument : CommandLine()) header->add_cmdline(argument);
+  header->set_host(HostName());
+  header->set_start_time_unix_ns(start_wall_ns_);
+  header->set_start_monotonic_ns(start_monotonic_ns_);
+  header->set_sample_rate_bytes(g_config.sample_rate);
+  header->set_memory_limit_bytes(memory_limit_.bytes);
+  header->set_memory_limit_source(memory_limit_.source);
+  header->set_page_size(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
+  header->set_unwinder(g_config.unwinder == Unwinder::kFramePointer ? "fp" : "libunwind");
+  header->set_max_depth(g_config.max_depth);
+  header->set_track_mmap(g_config.track_mmap);
+  header->set_allocation_table_capacity(g_config.table_capacity);
+  header->set_stack_table_capacity(g_stacks.capacity());
+  header->set_snapshot_interval_ns(g_config.interval_nanos);
+  header->set_forked_child(forked_child_);
+}
+
+uint64_t SnapshotWriter::CurrentRequests() const {
+  uint64_t from_file;
+  if (g_config.request_counter_file[0] != '\0' &&
+      ReadDecimalFile(g_config.request_counter_file, &from_file)) {
+    return from_file;
+  }
+  return g_requests.load(std::memory_order_relaxed);
+}
+
+uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapshot) {
+  auto found = frame_ids_.find(address);
+  if (found != frame_ids_.end()) return found->second;
+  const uint32_t id = static_cast<uint32_t>(frame_ids_.size() + 1);
+  frame_ids_.emplace(address, id);
+
+  proto::Frame* frame = snapshot->add_new_frames();
+  frame->set_id(id);
+  frame->set_address(address);
+  if (ModuleInfo* module = symbolizer_.FindModule(address)) {
+    if (!module->emitted) {
+      proto::Module* record = snapshot->add_new_modules();
+      record->set_id(module->id);
+      record->set_path(module->path);
+      record->set_build_id(module->build_id);
+      record->set_load_address(module->load_address);
+      record->set_size(module->end - module->begin);
+      module->emitted = true;
+    }
+    frame->set_module_id(module->id);
+    frame->set_module_offset(address - module->load_address);
+  }
+  SymbolizedFrame symbol = symbolizer_.Symbolize(address);
+  frame->set_function(symbol.function);
+  frame->set_file(symbol.file);
+  frame->set_line(symbol.line);
+  return id;
+}
+
+bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
+  if (!EnsureFileOpen()) return false;
+  proto::Snapshot snapshot;
+  snapshot.set_sequence(sequence_);
+  snapshot.set_wall_time_unix_ns(WallNanos());
+  snapshot.set_monotonic_ns(MonotonicNanos());
+  snapshot.set_requests(CurrentRequests());
+  snapshot.set_rss_bytes(ReadRssBytes());
+  uint64_t cgroup_current;
+  if (ReadCgroupMemoryCurrent(&cgroup_current)) snapshot.set_cgroup_memory_current(cgroup_current);
+
+  // Stacks published since the last snapshot, in id order (ids are dense).
+  const uint32_t id_count = g_stacks.id_count();
+  uint32_t id = stacks_emitted_;
+  for (; id < id_count && g_stacks.IsPublished(id); ++id) {
+    const StackRecord& record = g_stacks.record(id);
+    proto::Stack* stack = snapshot.add_new_stacks();
+    stack->set_id(id);
+    stack->set_kind(record.kind == AllocationKind::kMmap ? proto::MMAP : proto::HEAP);
+    const uintptr_t* frames = g_stacks.frames(id);
+    for (uint32_t i = 0; i < record.depth; ++i) stack->add_frame_ids(InternFrame(frames[i], &snapshot));
+  }
+  stacks_emitted_ = id;
+  emitted_counters_.resize(stacks_emitted_);
+
+  uint64_t heap_live_bytes = 0;
+  for (uint32_t stack_id = 0; stack_id < stacks_emitted_; ++stack_id) {
+    const StackRecord& record = g_stacks.record(stack_id);
+    // Freed before allocated: whatever happens in between, live = allocated - freed stays >= 0.
+    const uint64_t freed_bytes = record.freed_bytes.load(std::memory_order_acquire);
+    const uint64_t freed_count_fp = record.freed_count_fp.load(std::memory_order_acquire);
+    const uint64_t freed_samples = record.freed_samples.load(std::memory_order_acquire);
+    const uint64_t allocated_bytes = record.allocated_bytes.load(std::memory_order_acquire);
+    const uint64_t allocated_count_fp = record.allocated_count_fp.load(std::memory_order_acquire);
+    const uint64_t allocated_samples = record.allocated_samples.load(std::memory_order_acquire);
+    const uint64_t live_bytes = allocated_bytes - freed_bytes;
+    const EmittedCounters now = {{live_bytes, FixedPointToCount(allocated_count_fp - freed_count_fp),
+                                  allocated_bytes, FixedPointToCount(allocated_count_fp),
+                                  freed_bytes, FixedPointToCount(freed_count_fp),
+                                  allocated_samples - freed_samples, allocated_samples}};
+    heap_live_bytes += live_bytes;
+    EmittedCounters& before = emitted_counters_[stack_id];
+    if (!final && memcmp(&before, &now, sizeof(now)) == 0) continue;
+    before = now;
+    proto::StackStats* stats = snapshot.add_stacks();
+    stats->set_stack_id(stack_id);
+    stats->set_live_bytes(now.values[0]);
+    stats->set_live_count(now.values[1]);
+    stats->set_allocated_bytes(now.values[2]);
+    stats->set_allocated_count(now.values[3]);
+    stats->set_freed_bytes(now.values[4]);
+    stats->set_freed_count(now.values[5]);
+    stats->set_live_samples(now.values[6]);
+    stats->set_allocated_samples(now.values[7]);
+  }
+  snapshot.set_heap_live_bytes(heap_live_bytes);
+
+  proto::Drops* drops = snapshot.mutable_drops();
+  drops->set_allocation_table_full(g_drops.allocation_table_full.load(std::memory_order_relaxed));
+  drops->set_allocation_table_bytes(g_drops.allocation_table_bytes.load(std::memory_order_relaxed));
+  drops->set_stack_table_full(g_drops.stack_table_full.load(std::memory_order_relaxed));
+  drops->set_stack_table_bytes(g_drops.stack_table_bytes.load(std::memory_order_relaxed));
+  drops->set_mmap_table_full(g_drops.mmap_table_full.load(std::memory_order_relaxed));
+  drops->set_unwind_failures(g_drops.unwind_failures.load(std::memory_order_relaxed));
+  snapshot.set_final(final);
+  snapshot.set_trigger(trigger);
+
+  if (!AppendMessage(snapshot, final)) return false;
+  ++sequence_;
+  return true;
+}
+
+bool SnapshotWriter::AppendMessage(const google::protobuf::MessageLite& message, bool last) {
+  scratch_.clear();
+  AppendVarint(&scratch_, message.ByteSizeLong());
+  if (!message.AppendToString(&scratch_)) {
+    errno = EINVAL;
+    FailOutput("cannot encode a snapshot for");
+    return false;
+  }
+  return WriteCompressed(scratch_, last);
+}
+
+bool SnapshotWriter::WriteCompressed(const std::string& bytes, bool last) {
+  if (fd_ < 0) return false;
+  std::string output(ZSTD_CStreamOutSize(), '\0');
+  ZSTD_inBuffer input = {bytes.data(), bytes.size(), 0};
+  size_t remaining;
+  do {
+    ZSTD_outBuffer out = {output.data(), output.size(), 0};
+    // ZSTD_e_flush ends the current block: everything given so far becomes decodable.
+    // The final snapshot ends the frame, so a complete file is a complete zstd frame.
+    remaining = ZSTD_compressStream2(zstd_, &out, &input, last ? ZSTD_e_end : ZSTD_e_flush);
+    if (ZSTD_isError(remaining)) {
+      errno = EIO;
+      FailOutput("compression failed for");
+      return false;
+    }
+    const char* data = output.data();
+    size_t left = out.pos;
+    while (left > 0) {
+      ssize_t written = write(fd_, data, left);
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        if (written == 0) errno = ENOSPC;
+        FailOutput("cannot write snapshot file");
+        return false;
+      }
+      data += written;
+      left -= static_cast<size_t>(written);
+    }
+  } while (remaining != 0);
+  return true;
+}
+
+}  // namespace clwleak

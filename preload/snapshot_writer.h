@@ -1,0 +1,96 @@
+// SnapshotWriter: the background thread that turns the capture tables into the snapshot file.
+//
+// Every CLWLEAK_INTERVAL, on clwleak_snapshot_now() and once at normal exit it reads the StackTable
+// counters, symbolizes stacks it has not written yet, and appends one Snapshot (proto/clwleak.proto)
+// to the file's zstd stream, flushed so that the file decodes up to this snapshot even if the
+// process is SIGKILLed a moment later. Only stacks whose counters changed are listed.
+//
+// Threads: the writer thread does all the work, holding `mutex_`; other threads only post requests
+// (RequestSnapshot, Finish) and wait for them with a timeout, so a stuck writer can never hang the
+// host. The writer thread is permanently "busy" (never sampled) and blocks every signal.
+// Fork: PrepareFork() takes `mutex_` so the child inherits a consistent writer; the child restarts
+// with a new file (follow) or stays silent (off).
+// Output errors (unwritable path, full disk) produce one `[clwleak]` warning; the file keeps every
+// snapshot completed before the error and the host goes on.
+#pragma once
+
+#include <pthread.h>
+#include <zstd.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "clwleak.pb.h"
+#include "process_info.h"
+#include "symbolizer.h"
+
+namespace clwleak {
+
+class SnapshotWriter {
+ public:
+  // Starts the writer thread. A forked child creates its file lazily at its first snapshot, so that
+  // a child that execs or exits at once leaves no empty file behind.
+  bool Start();
+
+  // Asks for a snapshot now and waits until it is written. Returns 0 when written.
+  int RequestSnapshot();
+  // Writes the final snapshot (at exit) and stops the thread's periodic work.
+  void Finish();
+
+  void PrepareFork();
+  void ParentAfterFork();
+  // In the child: a new file for the child when `follow`, else nothing more is ever written.
+  void ChildAfterFork(bool follow);
+
+ private:
+  static void* ThreadMain(void* self);
+  void Run();
+  // All below run on the writer thread (or the thread that holds mutex_ at exit) with mutex_ held.
+  bool WriteSnapshot(const char* trigger, bool final);
+  bool EnsureFileOpen();
+  void BuildHeader(proto::Header* header) const;
+  uint32_t InternFrame(uintptr_t address, proto::Snapshot* snapshot);
+  bool AppendMessage(const google::protobuf::MessageLite& message, bool last = false);
+  bool WriteCompressed(const std::string& bytes, bool last);
+  void FailOutput(const char* what);
+  void CloseFile();
+  void ResetFileState();
+  uint64_t CurrentRequests() const;
+
+  struct EmittedCounters {
+    uint64_t values[8];
+  };
+
+  pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t wake_;       // wakes the writer: a request, or shutdown
+  pthread_cond_t done_;       // wakes requesters: a snapshot was written
+  pthread_t thread_{};
+  bool thread_running_ = false;
+  uint64_t requested_ = 0;    // snapshot requests posted
+  uint64_t served_ = 0;       // snapshot requests served
+  bool last_request_ok_ = false;
+  bool finish_requested_ = false;
+  bool finished_ = false;
+  uint64_t next_deadline_ns_ = 0;
+
+  // The current file.
+  bool forked_child_ = false;
+  bool file_attempted_ = false;
+  bool output_failed_ = false;
+  int fd_ = -1;
+  std::string path_;
+  ZSTD_CCtx* zstd_ = nullptr;
+  uint64_t sequence_ = 0;
+  uint64_t start_wall_ns_ = 0;
+  uint64_t start_monotonic_ns_ = 0;
+  MemoryLimit memory_limit_;
+  uint32_t stacks_emitted_ = 0;
+  std::vector<EmittedCounters> emitted_counters_;
+  std::unordered_map<uintptr_t, uint32_t> frame_ids_;
+  Symbolizer symbolizer_;
+  std::string scratch_;
+};
+
+}  // namespace clwleak

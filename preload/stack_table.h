@@ -1,0 +1,98 @@
+// StackTable (the stack interner): every distinct sampled call stack gets a small dense id, once,
+// and carries the cumulative counters the snapshots report.
+//
+// Lock-free and allocation-free, sized at start-up:
+//  - `records_`: one cache-line-sized StackRecord per id, in id order (ids are dense: 0, 1, 2, ...).
+//  - `frames_`: a bump arena of return addresses that records point into.
+//  - `index_`: open-addressing hash slots (hash -> id+1) used to find an existing stack.
+// Interning claims an index slot by CAS-ing its hash from 0, takes the next id and arena space with
+// fetch_add, fills the record, then publishes: record.published (release) and slot.id (release).
+// A thread that meets a slot with its hash but no id yet waits a bounded number of spins for the
+// owner to publish (the owner is never the same thread: sampling is not re-entrant), then gives up
+// and the caller counts a drop. Records are never removed: stacks live as long as the process.
+//
+// Counters: allocated_* and freed_* are only ever added to (relaxed atomics); live = allocated -
+// freed. The writer reads freed before allocated, so the live value it computes is never negative.
+//
+// Thread-safety: Intern/RecordAllocation/RecordFree from any thread; the writer thread reads
+// records [0, published_count()) and their counters.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "base.h"
+
+namespace clwleak {
+
+enum class AllocationKind : uint32_t { kHeap = 0, kMmap = 1 };
+
+struct alignas(kCacheLine) StackRecord {
+  std::atomic<uint64_t> allocated_bytes;
+  std::atomic<uint64_t> allocated_count_fp;
+  std::atomic<uint64_t> allocated_samples;
+  std::atomic<uint64_t> freed_bytes;
+  std::atomic<uint64_t> freed_count_fp;
+  std::atomic<uint64_t> freed_samples;
+  uint64_t frames_offset;  // into the frame arena
+  uint32_t depth;
+  AllocationKind kind;
+  std::atomic<uint32_t> published;  // 1 once the fields above are written
+};
+
+class StackTable {
+ public:
+  static constexpr uint32_t kInvalidId = UINT32_MAX;
+
+  bool Init(uint32_t max_stacks, uint32_t max_depth);
+
+  // The id of this stack, interning it if new; kInvalidId when the table is full.
+  uint32_t Intern(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
+
+  void RecordAllocation(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp) {
+    StackRecord& record = records_[id];
+    record.allocated_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);
+    record.allocated_count_fp.fetch_add(weight_count_fp, std::memory_order_relaxed);
+    record.allocated_samples.fetch_add(1, std::memory_order_relaxed);
+  }
+  void RecordFree(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp) {
+    StackRecord& record = records_[id];
+    record.freed_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);
+    record.freed_count_fp.fetch_add(weight_count_fp, std::memory_order_relaxed);
+    record.freed_samples.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // Ids below this are allocated; each must still be checked with IsPublished().
+  uint32_t id_count() const {
+    uint32_t next = next_id_.load(std::memory_order_acquire);
+    return next < max_stacks_ ? next : max_stacks_;
+  }
+  bool IsPublished(uint32_t id) const {
+    return records_[id].published.load(std::memory_order_acquire) != 0;
+  }
+  const StackRecord& record(uint32_t id) const { return records_[id]; }
+  uint32_t capacity() const { return max_stacks_; }
+  const uintptr_t* frames(uint32_t id) const { return frames_ + records_[id].frames_offset; }
+
+ private:
+  struct IndexSlot {
+    std::atomic<uint64_t> hash;  // 0 = empty
+    std::atomic<uint32_t> id_plus_one;  // 0 = not yet published
+    uint32_t padding;
+  };
+
+  static uint64_t Hash(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
+  bool SameStack(uint32_t id, const uintptr_t* frames, uint32_t depth, AllocationKind kind) const;
+
+  StackRecord* records_ = nullptr;
+  uintptr_t* frames_ = nullptr;
+  IndexSlot* index_ = nullptr;
+  uint64_t index_mask_ = 0;
+  uint32_t max_stacks_ = 0;
+  uint64_t frame_capacity_ = 0;
+  alignas(kCacheLine) std::atomic<uint32_t> next_id_{0};
+  alignas(kCacheLine) std::atomic<uint64_t> frames_used_{0};
+};
+
+}  // namespace clwleak

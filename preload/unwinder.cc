@@ -1,0 +1,105 @@
+// Stack capture with libunwind or frame pointers; see unwinder.h.
+#define UNW_LOCAL_ONLY
+#include "unwinder.h"
+
+#include <libunwind.h>
+#include <link.h>
+#include <pthread.h>
+
+#include "base.h"
+#include "thread_state.h"
+
+namespace clwleak {
+namespace {
+
+uintptr_t g_self_begin = 0;  // libclwleak.so's executable range, for dropping our own frames
+uintptr_t g_self_end = 0;
+
+int FindSelf(dl_phdr_info* info, size_t, void* data) {
+  const uintptr_t probe = reinterpret_cast<uintptr_t>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_LOAD) continue;
+    uintptr_t begin = info->dlpi_addr + segment.p_vaddr;
+    uintptr_t end = begin + segment.p_memsz;
+    if (probe >= begin && probe < end) {
+      g_self_begin = begin;
+      g_self_end = end;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+bool IsOwnFrame(uintptr_t address) { return address >= g_self_begin && address < g_self_end; }
+
+// Stack bounds of the calling thread, looked up once per thread (pthread_getattr_np may allocate,
+// which is fine here: the caller holds the re-entrancy guard).
+bool StackBounds(uintptr_t* low, uintptr_t* high) {
+  ThreadState& thread = CurrentThread();
+  if (thread.stack_high == 0) {
+    pthread_attr_t attributes;
+    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return false;
+    void* base = nullptr;
+    size_t size = 0;
+    pthread_attr_getstack(&attributes, &base, &size);
+    pthread_attr_destroy(&attributes);
+    thread.stack_low = reinterpret_cast<uintptr_t>(base);
+    thread.stack_high = thread.stack_low + size;
+  }
+  *low = thread.stack_low;
+  *high = thread.stack_high;
+  return thread.stack_high != 0;
+}
+
+uint32_t CaptureWithFramePointers(uintptr_t* frames, uint32_t max_depth, uint32_t max_own_frames) {
+  uintptr_t low, high;
+  if (!StackBounds(&low, &high)) return 0;
+  const uintptr_t* frame = static_cast<const uintptr_t*>(__builtin_frame_address(0));
+  uint32_t depth = 0;
+  uint32_t own_frames = 0;
+  while (depth < max_depth) {
+    const uintptr_t address = reinterpret_cast<uintptr_t>(frame);
+    if (address < low || address + 2 * sizeof(uintptr_t) > high || (address & 7) != 0) break;
+    const uintptr_t return_address = frame[1];
+    const uintptr_t* next = reinterpret_cast<const uintptr_t*>(frame[0]);
+    if (return_address == 0) break;
+    if (depth == 0 && own_frames < max_own_frames && IsOwnFrame(return_address)) {
+      ++own_frames;  // still inside libclwleak.so
+    } else {
+      frames[depth++] = return_address;
+    }
+    if (next <= frame) break;  // the chain must move towards the stack base
+    frame = next;
+  }
+  return depth;
+}
+
+}  // namespace
+
+void InitUnwinder() {
+  dl_iterate_phdr(FindSelf, reinterpret_cast<void*>(&InitUnwinder));
+  unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+}
+
+uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth) {
+  constexpr uint32_t kOwnFramesMax = 8;  // hook + slow path + capture: never more than this
+  if (unwinder == Unwinder::kFramePointer) {
+    return CaptureWithFramePointers(frames, max_depth, kOwnFramesMax);
+  }
+  void* raw[kMaxSupportedDepth + kOwnFramesMax];
+  int captured = unw_backtrace(raw, static_cast<int>(max_depth + kOwnFramesMax));
+  if (captured <= 0) return 0;
+  uint32_t first = 0;
+  while (first < static_cast<uint32_t>(captured) && first < kOwnFramesMax &&
+         IsOwnFrame(reinterpret_cast<uintptr_t>(raw[first]))) {
+    ++first;
+  }
+  uint32_t depth = 0;
+  for (uint32_t i = first; i < static_cast<uint32_t>(captured) && depth < max_depth; ++i) {
+    frames[depth++] = reinterpret_cast<uintptr_t>(raw[i]);
+  }
+  return depth;
+}
+
+}  // namespace clwleak

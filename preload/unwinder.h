@@ -1,0 +1,29 @@
+// Unwinder: captures the return addresses of the current thread's stack for a sampled allocation.
+//
+// Two strategies (CLWLEAK_UNWIND):
+//  - libunwind (default): unw_backtrace with libunwind's per-thread cache; works on binaries built
+//    without frame pointers (Debian's), using .eh_frame.
+//  - fp: walks the frame-pointer chain; much cheaper, but only correct where the code keeps frame
+//    pointers (-fno-omit-frame-pointer). Each step is checked against the thread's stack bounds, so
+//    a broken chain ends the walk instead of faulting.
+// Frames inside libclwleak.so itself (the hook that called us) are dropped, so a stack starts at
+// the host's call to malloc/new/mmap.
+//
+// Called on the sampled path of malloc with the thread's re-entrancy guard held: anything libunwind
+// allocates on first use passes through unsampled. Never allocates itself.
+#pragma once
+
+#include <cstdint>
+
+#include "config.h"
+
+namespace clwleak {
+
+// Finds libclwleak.so's own address range and sets libunwind's caching policy. Called once at
+// start-up, before any sample is taken.
+void InitUnwinder();
+
+// Stores up to `max_depth` return addresses, innermost first, and returns how many.
+uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth);
+
+}  // namespace clwleak

@@ -1,0 +1,341 @@
+// What libclwleak.so captures, checked end to end: test programs run under the preload and the
+// files they leave are read back with the analyzer's SnapshotReader. Each program prints its own
+// truth (bytes and counts it leaked), and the profile must match it.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cmath>
+
+#include "program_runner.h"
+#include "snapshot_reader.h"
+
+namespace clwleak::testing {
+namespace {
+
+using analysis::ReadStatus;
+using analysis::ReadWholeFile;
+using analysis::WholeFile;
+
+std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// Runs `argv` under the preload with the output in a fresh directory; returns the one file written.
+struct ProfiledRun {
+  ProgramResult result;
+  std::string directory;
+  std::vector<std::string> files;
+};
+
+ProfiledRun RunProfiled(const std::vector<std::string>& argv,
+                        std::map<std::string, std::string> env = {}, double timeout = 60) {
+  ProfiledRun run;
+  run.directory = MakeTempDir(Basename(argv[0]));
+  env.emplace("CLWLEAK_OUTPUT", run.directory + "/%e.%p.pb");
+  ProgramOptions options;
+  options.argv = argv;
+  options.env = env;
+  options.timeout_seconds = timeout;
+  run.result = RunProgram(options);
+  run.files = ListFiles(run.directory);
+  return run;
+}
+
+TEST(Capture, ExactModeMatchesTheLeakToTheByte) {
+  // 5000 leaked blocks of 1000 bytes, 5000 more allocated and freed in between.
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "5000", "1000"}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_FALSE(run.result.timed_out);
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.opened) << file.error;
+  EXPECT_TRUE(file.complete);
+  EXPECT_TRUE(file.last_snapshot.final());
+  EXPECT_EQ(file.header.sample_rate_bytes(), 1u);
+
+  SiteTotals leak = TotalsFor(file.state, "leaky_retain_buffer");
+  EXPECT_EQ(leak.live_bytes, ValueOf(run.result.out, "leaked_bytes"));
+  EXPECT_EQ(leak.live_count, ValueOf(run.result.out, "leaked_count"));
+  EXPECT_EQ(leak.allocated_count, 5000u);
+  EXPECT_EQ(leak.modules, std::vector<std::string>{"libleaky.so"});
+
+  // The churn is allocated and freed in full: nothing of it is live.
+  SiteTotals churn = TotalsFor(file.state, "leaky_churn");
+  EXPECT_EQ(churn.allocated_count, 5000u);
+  EXPECT_EQ(churn.allocated_bytes, 5000u * 1000u);
+  EXPECT_EQ(churn.freed_count, 5000u);
+  EXPECT_EQ(churn.live_bytes, 0u);
+}
+
+TEST(Capture, DefaultRateEstimateIsWithinTenPercent) {
+  // Statistics: at the default rate R = 256 KiB, 1000-byte blocks are sampled with p = 1000/R
+  // (to 0.2%) and each sample stands for ~R bytes, so the estimate of L leaked bytes is R times a
+  // Poisson count with mean L/R. Leaking L = 512 MiB gives ~2048 samples: a relative standard
+  // deviation of 1/sqrt(2048) = 2.2%, so 10% is 4.5 standard deviations (failure odds ~1e-5).
+  constexpr uint64_t kCount = 512 * 1024, kSize = 1024;
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, std::to_string(kCount), std::to_string(kSize)});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.opened) << file.error;
+  EXPECT_EQ(file.header.sample_rate_bytes(), 256u * 1024u);
+
+  const double truth = static_cast<double>(kCount * kSize);
+  SiteTotals leak = TotalsFor(file.state, "leaky_retain_buffer");
+  EXPECT_NEAR(static_cast<double>(leak.live_bytes), truth, 0.10 * truth);
+  EXPECT_NEAR(static_cast<double>(leak.live_count), static_cast<double>(kCount), 0.10 * kCount);
+  EXPECT_EQ(leak.modules, std::vector<std::string>{"libleaky.so"});
+  // The churn allocated as much as the leak, and none of it stays.
+  SiteTotals churn = TotalsFor(file.state, "leaky_churn");
+  EXPECT_NEAR(static_cast<double>(churn.allocated_bytes), truth, 0.10 * truth);
+  EXPECT_EQ(churn.live_bytes, 0u);
+}
+
+TEST(Capture, InterposedFunctionsBehaveAsWithoutThePreload) {
+  ProgramOptions bare;
+  bare.argv = {INTERPOSE_EXERCISE};
+  bare.preload = false;
+  ProgramResult expected = RunProgram(bare);
+  ASSERT_EQ(expected.exit_code, 0);
+
+  for (const char* rate : {"1", "4096", "256K"}) {
+    SCOPED_TRACE(std::string("CLWLEAK_SAMPLE_RATE=") + rate);
+    ProfiledRun run = RunProfiled({INTERPOSE_EXERCISE}, {{"CLWLEAK_SAMPLE_RATE", rate}});
+    EXPECT_EQ(run.result.exit_code, 0);
+    EXPECT_EQ(run.result.out, expected.out);
+    EXPECT_EQ(run.result.err, "");
+    ASSERT_EQ(run.files.size(), 1u);
+    EXPECT_TRUE(ReadWholeFile(run.files[0]).complete);
+  }
+}
+
+TEST(Capture, PartialUnmapsTrimTrackedMappings) {
+  // interpose_exercise maps 16 pages, unmaps 4 in the middle and 2 at the head, moves the last 8
+  // with mremap (to 32 pages) and unmaps everything: in exact mode nothing mapped stays live.
+  ProfiledRun run = RunProfiled({INTERPOSE_EXERCISE}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete);
+  uint64_t mapped = 0, live = 0;
+  for (const auto& [id, stack] : file.state.stacks) {
+    if (stack.kind() != proto::MMAP) continue;
+    const proto::StackStats& stats = file.state.counters.at(id);
+    mapped += stats.allocated_bytes();
+    live += stats.live_bytes();
+  }
+  const uint64_t page = file.header.page_size();
+  EXPECT_GE(mapped, (16 + 32 + 1) * page);  // the three anonymous mappings the program makes
+  EXPECT_EQ(live, 0u);
+}
+
+TEST(Capture, CallocDuringDlsymIsServedBeforeTheAllocatorIsKnown) {
+  ProfiledRun run = RunProfiled({INTERPOSE_EXERCISE},
+                                {{"LD_PRELOAD", std::string(CLWLEAK_PRELOAD_PATH) + ":" + DLSYM_SHIM},
+                                 {"CLWLEAK_SAMPLE_RATE", "1"}});
+  EXPECT_EQ(run.result.exit_code, 0);
+  EXPECT_NE(run.result.err.find("[shim] calloc during dlsym: zeroed=1"), std::string::npos)
+      << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  EXPECT_TRUE(ReadWholeFile(run.files[0]).complete);
+}
+
+TEST(Capture, EightThreadsLoseAndDoubleCountNothing) {
+  ProfiledRun run = RunProfiled({THREADS_EXACT, "8", "4"}, {{"CLWLEAK_SAMPLE_RATE", "1"},
+                                                            {"CLWLEAK_INTERVAL", "500ms"}});
+  ASSERT_FALSE(run.result.timed_out);
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete) << file.error;
+  EXPECT_GE(file.snapshots, 5u);  // interval snapshots were written while the threads ran
+  EXPECT_EQ(file.last_snapshot.drops().allocation_table_full(), 0u);
+
+  SiteTotals site = TotalsFor(file.state, "keep_block");
+  EXPECT_GT(ValueOf(run.result.out, "allocations"), 100000u);
+  EXPECT_EQ(site.allocated_count, ValueOf(run.result.out, "allocations"));
+  EXPECT_EQ(site.freed_count, ValueOf(run.result.out, "frees"));
+  EXPECT_EQ(site.live_count, ValueOf(run.result.out, "live_count"));
+  EXPECT_EQ(site.live_bytes, ValueOf(run.result.out, "live_bytes"));
+}
+
+uint64_t LiveBytesOf(const std::string& path, const std::string& function) {
+  WholeFile file = ReadWholeFile(path);
+  EXPECT_TRUE(file.complete) << path << ": " << file.error;
+  return TotalsFor(file.state, function).live_bytes;
+}
+
+TEST(Capture, ForkExecAndDlopenEachLeaveADecodableFile) {
+  ProfiledRun run = RunProfiled({PROCESS_EVENTS, PLUGIN_LIBRARY}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  const std::string exe = Basename(PROCESS_EVENTS);
+  const uint64_t parent = ValueOf(run.result.out, "parent");
+  const uint64_t fork_child = ValueOf(run.result.out, "fork_child");
+  const uint64_t exec_child = ValueOf(run.result.out, "exec_child");
+  EXPECT_EQ(ValueOf(run.result.out, "snapshot_now"), 0u);
+
+  // The parent: its own leak, and the plugin's, named although the plugin was unloaded since.
+  const std::string parent_file = run.directory + "/" + exe + "." + std::to_string(parent) + ".pb";
+  WholeFile parent_profile = ReadWholeFile(parent_file);
+  ASSERT_TRUE(parent_profile.complete) << parent_profile.error;
+  EXPECT_FALSE(parent_profile.header.forked_child());
+  EXPECT_EQ(TotalsFor(parent_profile.state, "parent_retain").live_bytes, 2u * 6000u);
+  SiteTotals plugin = TotalsFor(parent_profile.state, "plugin_retain");
+  EXPECT_EQ(plugin.live_bytes, 4u * 3000u);
+  EXPECT_EQ(plugin.modules, std::vector<std::string>{"libplugin.so"});
+  EXPECT_EQ(TotalsFor(parent_profile.state, "child_retain").live_bytes, 0u);
+
+  // The forked child: a file of its own, marked as such.
+  const std::string child_file = run.directory + "/" + exe + "." + std::to_string(fork_child) + ".pb";
+  WholeFile child_profile = ReadWholeFile(child_file);
+  ASSERT_TRUE(child_profile.complete) << child_profile.error;
+  EXPECT_TRUE(child_profile.header.forked_child());
+  EXPECT_EQ(child_profile.header.pid(), fork_child);
+  EXPECT_EQ(TotalsFor(child_profile.state, "child_retain").live_bytes, 3u * 5000u);
+
+  // fork + exec: the new image profiles itself under the child's pid; the pre-exec child never
+  // took a snapshot, so it left no file of its own.
+  const std::string exec_file = run.directory + "/" + exe + "." + std::to_string(exec_child) + ".pb";
+  EXPECT_EQ(LiveBytesOf(exec_file, "exec_child_retain"), 7u * 1000u);
+  EXPECT_EQ(run.files.size(), 3u);
+}
+
+TEST(Capture, ForkedChildrenAreSilentWithChildrenOff) {
+  ProfiledRun run = RunProfiled({PROCESS_EVENTS, PLUGIN_LIBRARY},
+                                {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_CHILDREN", "off"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  // The parent and the exec'd image (a new process image starts profiling afresh); no fork child.
+  EXPECT_EQ(run.files.size(), 2u);
+  const uint64_t fork_child = ValueOf(run.result.out, "fork_child");
+  for (const std::string& file : run.files) {
+    EXPECT_EQ(file.find("." + std::to_string(fork_child) + ".pb"), std::string::npos) << file;
+  }
+}
+
+bool PrintedStarted(const std::string& out) { return out.find("started") != std::string::npos; }
+
+TEST(Capture, SigkilledProcessLeavesEverySnapshotItCompleted) {
+  std::string directory = MakeTempDir("sigkill");
+  ProgramOptions options;
+  options.argv = {STEADY_LEAKER};
+  options.env = {{"CLWLEAK_OUTPUT", directory + "/%e.%p.pb"},
+                 {"CLWLEAK_INTERVAL", "100ms"},
+                 {"CLWLEAK_SAMPLE_RATE", "1"}};
+  options.timeout_seconds = 30;
+  // Let it run for ~1 s of snapshots after "started", then kill it like the OOM killer would.
+  options.wait_for_line = [](const std::string& out) {
+    static int polls = 0;
+    return PrintedStarted(out) && ++polls > 200;
+  };
+  options.signal_after_line = SIGKILL;
+  ProgramResult result = RunProgram(options);
+  EXPECT_FALSE(result.timed_out);
+  EXPECT_EQ(result.signal, SIGKILL);
+  std::vector<std::string> files = ListFiles(directory);
+  ASSERT_EQ(files.size(), 1u);
+  WholeFile file = ReadWholeFile(files[0]);
+  ASSERT_TRUE(file.opened) << file.error;
+  EXPECT_FALSE(file.complete);
+  EXPECT_FALSE(file.last_snapshot.final());
+  EXPECT_GE(file.snapshots, 3u);
+  EXPECT_NE(file.end, ReadStatus::kError) << file.error;
+  // The leak grows snapshot by snapshot: 4096 bytes a millisecond.
+  SiteTotals leak = TotalsFor(file.state, "steady_retain");
+  EXPECT_GT(leak.live_bytes, 100u * 4096u);
+  EXPECT_EQ(leak.live_bytes % 4096u, 0u);
+}
+
+TEST(Capture, FullAllocationTableCountsWhatItDropped) {
+  // Room for ~2048 live entries, 100000 leaked blocks: the program must finish normally and the
+  // drops must account for every block the table could not hold.
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "100000", "64"},
+                                {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_TABLE_CAPACITY", "1000"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_EQ(ValueOf(run.result.out, "leaked_count"), 100000u);
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete);
+  EXPECT_EQ(file.header.allocation_table_capacity(), 1000u);
+  const uint64_t dropped = file.last_snapshot.drops().allocation_table_full();
+  SiteTotals leak = TotalsFor(file.state, "leaky_retain_buffer");
+  EXPECT_LE(leak.live_count, 2048u);
+  EXPECT_GE(leak.live_count + dropped, 100000u);
+  EXPECT_GE(file.last_snapshot.drops().allocation_table_bytes(), (100000u - 2048u) * 64u);
+}
+
+TEST(Capture, UnwritableOutputWarnsOnceAndChangesNothing) {
+  ProgramOptions bare;
+  bare.argv = {LEAKY_PROGRAM, "1000", "100"};
+  bare.preload = false;
+  ProgramResult expected = RunProgram(bare);
+
+  ProgramOptions options = bare;
+  options.preload = true;
+  options.env = {{"CLWLEAK_OUTPUT", "/nonexistent-clwleak-dir/out.%p.pb"}};
+  ProgramResult result = RunProgram(options);
+  EXPECT_EQ(result.exit_code, expected.exit_code);
+  EXPECT_EQ(result.out, expected.out);
+  size_t first = result.err.find("[clwleak]");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_EQ(result.err.find("[clwleak]", first + 1), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("/nonexistent-clwleak-dir/out."), std::string::npos) << result.err;
+}
+
+TEST(Capture, FilesAreCreatedPrivateAndNeverThroughASymlink) {
+  std::string directory = MakeTempDir("symlink");
+  // A planted symlink under the exact name the process will use must not be followed.
+  ProfiledRun probe = RunProfiled({LEAKY_PROGRAM, "10", "10"}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_EQ(probe.files.size(), 1u);
+  struct stat info;
+  ASSERT_EQ(stat(probe.files[0].c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+
+  const std::string victim = directory + "/victim";
+  FILE* f = fopen(victim.c_str(), "w");
+  fputs("precious\n", f);
+  fclose(f);
+  ASSERT_EQ(symlink(victim.c_str(), (directory + "/out.pb").c_str()), 0);
+  ProgramOptions options;
+  options.argv = {LEAKY_PROGRAM, "10", "10"};
+  options.env = {{"CLWLEAK_OUTPUT", directory + "/out.pb"}};
+  ProgramResult result = RunProgram(options);
+  EXPECT_EQ(result.exit_code, 0);
+  f = fopen(victim.c_str(), "r");
+  char line[32] = {};
+  fgets(line, sizeof(line), f);
+  fclose(f);
+  EXPECT_STREQ(line, "precious\n");
+  EXPECT_TRUE(ReadWholeFile(directory + "/out.pb.1").complete);  // the next free name was used
+}
+
+TEST(Capture, MalformedVariablesWarnAndFallBackToDefaults) {
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "10", "10"},
+                                {{"CLWLEAK_SAMPLE_RATE", "lots"}, {"CLWLEAK_INTERVAL", "soon"}});
+  EXPECT_EQ(run.result.exit_code, 0);
+  EXPECT_NE(run.result.err.find("[clwleak] ignoring malformed CLWLEAK_SAMPLE_RATE='lots'"),
+            std::string::npos) << run.result.err;
+  EXPECT_NE(run.result.err.find("CLWLEAK_INTERVAL='soon'"), std::string::npos);
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  EXPECT_EQ(file.header.sample_rate_bytes(), 256u * 1024u);
+  EXPECT_EQ(file.header.snapshot_interval_ns(), 5000000000u);
+}
+
+TEST(Capture, DisableMakesThePreloadAPassThrough) {
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "10", "10"}, {{"CLWLEAK_DISABLE", "1"}});
+  EXPECT_EQ(run.result.exit_code, 0);
+  EXPECT_EQ(run.result.err, "");
+  EXPECT_TRUE(run.files.empty());
+}
+
+TEST(Capture, FramePointerUnwinderNamesTheLeakingFunction) {
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "2000", "100"},
+                                {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_UNWIND", "fp"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  EXPECT_EQ(file.header.unwinder(), "fp");
+  // The test programs keep frame pointers, so the walk reaches leaky_retain_buffer's caller.
+  EXPECT_EQ(TotalsFor(file.state, "leaky_retain_buffer").live_bytes, 2000u * 100u);
+}
+
+}  // namespace
+}  // namespace clwleak::testing

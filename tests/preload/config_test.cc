@@ -1,0 +1,116 @@
+// Parsing of every CLWLEAK_* variable (preload/config.h).
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace clwleak {
+namespace {
+
+std::map<std::string, std::string>* g_env;
+
+const char* Lookup(const char* name) {
+  auto found = g_env->find(name);
+  return found == g_env->end() ? nullptr : found->second.c_str();
+}
+
+Config Parse(std::map<std::string, std::string> env) {
+  g_env = &env;
+  return ParseConfig(&Lookup);
+}
+
+TEST(Config, Defaults) {
+  Config config = Parse({});
+  EXPECT_STREQ(config.output_template, "clwleak.%e.%p.pb");
+  EXPECT_EQ(config.sample_rate, kDefaultSampleRate);
+  EXPECT_EQ(config.interval_nanos, 5000000000u);
+  EXPECT_EQ(config.max_depth, 64u);
+  EXPECT_EQ(config.unwinder, Unwinder::kLibunwind);
+  EXPECT_TRUE(config.track_mmap);
+  EXPECT_EQ(config.children, ChildPolicy::kFollow);
+  EXPECT_FALSE(config.disabled);
+  EXPECT_EQ(config.memory_limit, 0u);
+  EXPECT_EQ(config.table_capacity, 1u << 17);
+}
+
+TEST(Config, EveryVariable) {
+  Config config = Parse({{"CLWLEAK_OUTPUT", "/tmp/x.%p"},
+                         {"CLWLEAK_SAMPLE_RATE", "1"},
+                         {"CLWLEAK_INTERVAL", "250ms"},
+                         {"CLWLEAK_MEMORY_LIMIT", "4GiB"},
+                         {"CLWLEAK_MAX_DEPTH", "16"},
+                         {"CLWLEAK_UNWIND", "fp"},
+                         {"CLWLEAK_MMAP", "0"},
+                         {"CLWLEAK_REQUEST_COUNTER_FILE", "/run/requests"},
+                         {"CLWLEAK_CHILDREN", "off"},
+                         {"CLWLEAK_DISABLE", "1"}});
+  EXPECT_STREQ(config.output_template, "/tmp/x.%p");
+  EXPECT_TRUE(config.exact());
+  EXPECT_EQ(config.table_capacity, 1u << 21);  // exact mode holds every live allocation
+  EXPECT_EQ(config.interval_nanos, 250000000u);
+  EXPECT_EQ(config.memory_limit, 4ull << 30);
+  EXPECT_EQ(config.max_depth, 16u);
+  EXPECT_EQ(config.unwinder, Unwinder::kFramePointer);
+  EXPECT_FALSE(config.track_mmap);
+  EXPECT_STREQ(config.request_counter_file, "/run/requests");
+  EXPECT_EQ(config.children, ChildPolicy::kOff);
+  EXPECT_TRUE(config.disabled);
+}
+
+TEST(Config, MalformedValuesFallBackToDefaults) {
+  Config config = Parse({{"CLWLEAK_SAMPLE_RATE", "fast"},
+                         {"CLWLEAK_INTERVAL", "0s"},
+                         {"CLWLEAK_MAX_DEPTH", "1000"},
+                         {"CLWLEAK_UNWIND", "magic"},
+                         {"CLWLEAK_MMAP", "yes please"},
+                         {"CLWLEAK_CHILDREN", "sometimes"},
+                         {"CLWLEAK_MEMORY_LIMIT", "-5"}});
+  EXPECT_EQ(config.sample_rate, kDefaultSampleRate);
+  EXPECT_EQ(config.interval_nanos, kDefaultIntervalNanos);
+  EXPECT_EQ(config.max_depth, kDefaultMaxDepth);
+  EXPECT_EQ(config.unwinder, Unwinder::kLibunwind);
+  EXPECT_TRUE(config.track_mmap);
+  EXPECT_EQ(config.children, ChildPolicy::kFollow);
+  EXPECT_EQ(config.memory_limit, 0u);
+}
+
+TEST(Config, Sizes) {
+  uint64_t bytes = 0;
+  EXPECT_TRUE(ParseSize("4096", &bytes));
+  EXPECT_EQ(bytes, 4096u);
+  EXPECT_TRUE(ParseSize("64K", &bytes));
+  EXPECT_EQ(bytes, 65536u);
+  EXPECT_TRUE(ParseSize("64KiB", &bytes));
+  EXPECT_EQ(bytes, 65536u);
+  EXPECT_TRUE(ParseSize("15M", &bytes));
+  EXPECT_EQ(bytes, 15u << 20);
+  EXPECT_TRUE(ParseSize("2GiB", &bytes));
+  EXPECT_EQ(bytes, 2ull << 30);
+  EXPECT_FALSE(ParseSize("", &bytes));
+  EXPECT_FALSE(ParseSize("K", &bytes));
+  EXPECT_FALSE(ParseSize("12Q", &bytes));
+  EXPECT_FALSE(ParseSize("1.5M", &bytes));
+  EXPECT_FALSE(ParseSize("99999999999999999999", &bytes));
+  EXPECT_FALSE(ParseSize("99999999999T", &bytes));  // overflows 64 bits
+  EXPECT_FALSE(ParseSize(nullptr, &bytes));
+}
+
+TEST(Config, Durations) {
+  uint64_t nanos = 0;
+  EXPECT_TRUE(ParseDuration("5s", &nanos));
+  EXPECT_EQ(nanos, 5000000000u);
+  EXPECT_TRUE(ParseDuration("500ms", &nanos));
+  EXPECT_EQ(nanos, 500000000u);
+  EXPECT_TRUE(ParseDuration("2m", &nanos));
+  EXPECT_EQ(nanos, 120000000000u);
+  EXPECT_TRUE(ParseDuration("7", &nanos));
+  EXPECT_EQ(nanos, 7000000000u);
+  EXPECT_FALSE(ParseDuration("0", &nanos));
+  EXPECT_FALSE(ParseDuration("5 s", &nanos));
+  EXPECT_FALSE(ParseDuration("fast", &nanos));
+}
+
+}  // namespace
+}  // namespace clwleak

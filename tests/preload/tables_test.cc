@@ -1,0 +1,190 @@
+// The capture tables on their own: AllocationTable, FreeFilter, StackTable and MappingTable,
+// single-threaded for their contracts and multi-threaded for their lock-free protocols.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "allocation_table.h"
+#include "free_filter.h"
+#include "mapping_table.h"
+#include "stack_table.h"
+
+namespace clwleak {
+namespace {
+
+TEST(AllocationTable, InsertRemoveAndReuseOfSlots) {
+  AllocationTable table;
+  ASSERT_TRUE(table.Init(1000));
+  EXPECT_EQ(table.slot_count(), 2048u);
+  AllocationRecord record;
+  record.size = 100;
+  record.weight_bytes = 250;
+  record.stack_id = 7;
+  for (uintptr_t round = 0; round < 50; ++round) {  // tombstones must be reused, not exhaust it
+    for (uintptr_t i = 1; i <= 1000; ++i) ASSERT_TRUE(table.Insert(i * 16, record)) << i;
+    AllocationRecord out;
+    for (uintptr_t i = 1; i <= 1000; ++i) {
+      ASSERT_TRUE(table.Remove(i * 16, &out));
+      EXPECT_EQ(out.stack_id, 7u);
+      EXPECT_EQ(out.weight_bytes, 250u);
+    }
+    EXPECT_FALSE(table.Remove(16, &out));
+  }
+}
+
+TEST(AllocationTable, FullTableRefusesInserts) {
+  AllocationTable table;
+  ASSERT_TRUE(table.Init(16));  // 32 slots
+  AllocationRecord record;
+  int inserted = 0;
+  for (uintptr_t i = 1; i <= 100; ++i) inserted += table.Insert(i * 16, record) ? 1 : 0;
+  EXPECT_EQ(inserted, 32);
+}
+
+TEST(AllocationTable, ConcurrentInsertAndRemoveKeepEveryEntryOnce) {
+  AllocationTable table;
+  ASSERT_TRUE(table.Init(1 << 16));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      AllocationRecord record;
+      record.stack_id = static_cast<uint32_t>(t);
+      for (int round = 0; round < 200; ++round) {
+        for (uintptr_t i = 0; i < 1000; ++i) {
+          if (!table.Insert((static_cast<uintptr_t>(t) << 32) + i * 16 + 16, record)) ++failures;
+        }
+        AllocationRecord out;
+        for (uintptr_t i = 0; i < 1000; ++i) {
+          if (!table.Remove((static_cast<uintptr_t>(t) << 32) + i * 16 + 16, &out) ||
+              out.stack_id != static_cast<uint32_t>(t)) {
+            ++failures;
+          }
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(FreeFilter, CountsAndSaturates) {
+  static FreeFilter filter;  // 64 KiB: keep it off the stack
+  int a, b;
+  EXPECT_FALSE(filter.MayContain(&a));
+  filter.Add(&a);
+  filter.Add(&a);
+  EXPECT_TRUE(filter.MayContain(&a));
+  filter.Remove(&a);
+  EXPECT_TRUE(filter.MayContain(&a));
+  filter.Remove(&a);
+  EXPECT_FALSE(filter.MayContain(&a));
+  for (int i = 0; i < 300; ++i) filter.Add(&b);
+  for (int i = 0; i < 300; ++i) filter.Remove(&b);
+  EXPECT_TRUE(filter.MayContain(&b));  // saturated: stays set, never a false negative
+}
+
+TEST(StackTable, InternsOncePerDistinctStack) {
+  StackTable stacks;
+  ASSERT_TRUE(stacks.Init(1024, 64));
+  uintptr_t a[] = {1, 2, 3}, b[] = {1, 2, 4}, c[] = {1, 2};
+  uint32_t id_a = stacks.Intern(a, 3, AllocationKind::kHeap);
+  EXPECT_EQ(stacks.Intern(a, 3, AllocationKind::kHeap), id_a);
+  uint32_t id_b = stacks.Intern(b, 3, AllocationKind::kHeap);
+  uint32_t id_c = stacks.Intern(c, 2, AllocationKind::kHeap);
+  uint32_t id_mmap = stacks.Intern(a, 3, AllocationKind::kMmap);
+  EXPECT_NE(id_a, id_b);
+  EXPECT_NE(id_a, id_c);
+  EXPECT_NE(id_a, id_mmap);
+  EXPECT_EQ(stacks.id_count(), 4u);
+  EXPECT_EQ(stacks.record(id_b).depth, 3u);
+  EXPECT_EQ(stacks.frames(id_b)[2], 4u);
+  stacks.RecordAllocation(id_a, 100, 1);
+  stacks.RecordFree(id_a, 40, 1);
+  EXPECT_EQ(stacks.record(id_a).allocated_bytes.load() - stacks.record(id_a).freed_bytes.load(), 60u);
+}
+
+TEST(StackTable, FullTableReturnsInvalid) {
+  StackTable stacks;
+  ASSERT_TRUE(stacks.Init(8, 4));
+  for (uintptr_t i = 0; i < 8; ++i) EXPECT_NE(stacks.Intern(&i, 1, AllocationKind::kHeap), StackTable::kInvalidId);
+  uintptr_t extra = 99;
+  EXPECT_EQ(stacks.Intern(&extra, 1, AllocationKind::kHeap), StackTable::kInvalidId);
+}
+
+TEST(StackTable, ConcurrentInterningAgreesOnIds) {
+  StackTable stacks;
+  ASSERT_TRUE(stacks.Init(4096, 8));
+  std::vector<std::vector<uint32_t>> seen(4, std::vector<uint32_t>(1000));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uintptr_t i = 0; i < 1000; ++i) {
+        uintptr_t frames[3] = {i, i * 7, i * 13};
+        seen[t][i] = stacks.Intern(frames, 3, AllocationKind::kHeap);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 1; t < 4; ++t) EXPECT_EQ(seen[t], seen[0]);
+  EXPECT_EQ(stacks.id_count(), 1000u);
+  for (uint32_t id = 0; id < 1000; ++id) EXPECT_TRUE(stacks.IsPublished(id));
+}
+
+struct Removed {
+  std::map<uint32_t, uint64_t> bytes, counts;
+};
+void Collect(uint32_t stack, uint64_t bytes, uint64_t count, void* context) {
+  auto* removed = static_cast<Removed*>(context);
+  removed->bytes[stack] += bytes;
+  removed->counts[stack] += count;
+}
+
+TEST(MappingTable, PartialUnmapsSplitAndTrim) {
+  MappingTable table;
+  ASSERT_TRUE(table.Init(64));
+  const uintptr_t page = 4096, base = 0x100000;
+  ASSERT_TRUE(table.Insert(base, 16 * page, 1.0, 1, 5));
+  Removed removed;
+  table.Remove(base + 4 * page, 4 * page, &Collect, &removed);  // hole in the middle
+  EXPECT_EQ(removed.bytes[5], 4 * page);
+  EXPECT_EQ(removed.counts[5], 0u);
+  table.Remove(base, 2 * page, &Collect, &removed);  // trim the head
+  EXPECT_EQ(removed.bytes[5], 6 * page);
+  table.Remove(base + 15 * page, page, &Collect, &removed);  // trim the tail
+  EXPECT_EQ(removed.bytes[5], 7 * page);
+  table.Remove(base, 64 * page, &Collect, &removed);  // everything else, across both pieces
+  EXPECT_EQ(removed.bytes[5], 16 * page);
+  EXPECT_EQ(removed.counts[5], 1u);  // the allocation is gone exactly once
+  EXPECT_TRUE(table.IsEmpty());
+}
+
+TEST(MappingTable, SampledWeightsScaleWithWhatRemains) {
+  MappingTable table;
+  ASSERT_TRUE(table.Init(64));
+  ASSERT_TRUE(table.Insert(0x200000, 8192, 2.5, 3, 9));  // sampled with p = 0.4
+  Removed removed;
+  table.Remove(0x200000, 4096, &Collect, &removed);
+  EXPECT_EQ(removed.bytes[9], 10240u);
+  table.Remove(0x201000, 4096, &Collect, &removed);
+  EXPECT_EQ(removed.bytes[9], 20480u);
+  EXPECT_EQ(removed.counts[9], 3u);
+}
+
+TEST(MappingTable, UnrelatedRangesAreUntouched) {
+  MappingTable table;
+  ASSERT_TRUE(table.Init(64));
+  ASSERT_TRUE(table.Insert(0x300000, 4096, 1.0, 1, 1));
+  ASSERT_TRUE(table.Insert(0x500000, 4096, 1.0, 1, 2));
+  Removed removed;
+  table.Remove(0x400000, 4096, &Collect, &removed);
+  EXPECT_TRUE(removed.bytes.empty());
+  table.Remove(0x500000, 4096, &Collect, &removed);
+  EXPECT_EQ(removed.bytes[2], 4096u);
+  EXPECT_EQ(removed.bytes.count(1), 0u);
+}
+
+}  // namespace
+}  // namespace clwleak
