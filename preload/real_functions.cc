@@ -56,6 +56,7 @@ bool ResolveRealFunctions() {
     Resolve(&g_real.mmap64, "mmap64");
     Resolve(&g_real.munmap, "munmap");
     Resolve(&g_real.mremap, "mremap");
+    Resolve(&g_real.dlclose, "dlclose");
     t_resolving = false;
     if (g_real.malloc == nullptr || g_real.free == nullptr || g_real.calloc == nullptr ||
         g_real.realloc == nullptr || g_real.mmap == nullptr || g_real.munmap == nullptr) {

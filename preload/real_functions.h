@@ -32,6 +32,7 @@ struct RealFunctions {
   void* (*mmap64)(void*, size_t, int, int, int, off64_t);
   int (*munmap)(void*, size_t);
   void* (*mremap)(void*, size_t, size_t, int, ...);
+  int (*dlclose)(void*);
 };
 
 extern RealFunctions g_real;

@@ -91,10 +91,35 @@ __attribute__((destructor)) void ShutDown() {
   g_writer->Finish();
 }
 
+__thread int t_dlclose_depth __attribute__((tls_model("initial-exec"))) = 0;
+
 }  // namespace
+
+void BeforeModuleUnload() {
+  // Only the outermost dlclose asks: a nested one (from a library destructor) runs while the
+  // loader lock is held, and the writer needs that lock to look modules up.
+  if (t_dlclose_depth > 1 || t_thread.busy != 0 || g_writer == nullptr ||
+      g_runtime_state.load(std::memory_order_acquire) != kActive) {
+    return;
+  }
+  BusyScope busy;
+  g_writer->SymbolizeNow();
+}
+
 }  // namespace clwleak
 
 extern "C" {
+
+// Frames inside a library are named while it is still loaded: once dlclose unmaps it, its symbols
+// are gone. The writer symbolizes every stack captured so far before the real dlclose runs.
+CLWLEAK_EXPORT int dlclose(void* handle) {
+  clwleak::EnsureRealFunctions();
+  ++clwleak::t_dlclose_depth;
+  clwleak::BeforeModuleUnload();
+  int result = clwleak::g_real.dlclose(handle);
+  --clwleak::t_dlclose_depth;
+  return result;
+}
 
 CLWLEAK_EXPORT void clwleak_request_done(void) {
   clwleak::g_requests.fetch_add(1, std::memory_order_relaxed);

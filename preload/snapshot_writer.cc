@@ -21,6 +21,7 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr int kZstdLevel = 3;
 constexpr uint64_t kRequestTimeoutNs = 10ull * 1000 * 1000 * 1000;
 constexpr uint64_t kFinishTimeoutNs = 5ull * 1000 * 1000 * 1000;
+constexpr uint64_t kSymbolizeTimeoutNs = 2ull * 1000 * 1000 * 1000;
 
 timespec MonotonicDeadline(uint64_t deadline_ns) {
   timespec ts;
@@ -86,7 +87,8 @@ void SnapshotWriter::Run() {
   pthread_mutex_lock(&mutex_);
   next_deadline_ns_ = MonotonicNanos() + g_config.interval_nanos;
   while (!finished_) {
-    while (requested_ == served_ && !finish_requested_ && MonotonicNanos() < next_deadline_ns_) {
+    while (requested_ == served_ && symbolize_requested_ == symbolize_served_ &&
+           !finish_requested_ && MonotonicNanos() < next_deadline_ns_) {
       timespec deadline = MonotonicDeadline(next_deadline_ns_);
       pthread_cond_timedwait(&wake_, &mutex_, &deadline);
     }
@@ -96,6 +98,13 @@ void SnapshotWriter::Run() {
       served_ = requested_;
       pthread_cond_broadcast(&done_);
       break;
+    }
+    if (symbolize_requested_ != symbolize_served_) {
+      uint64_t serving = symbolize_requested_;
+      DefineNewStacks(&pending_);
+      symbolize_served_ = serving;
+      pthread_cond_broadcast(&done_);
+      continue;  // a symbolization is not a snapshot: the interval schedule is unchanged
     }
     if (requested_ != served_) {
       uint64_t serving = requested_;
@@ -128,6 +137,19 @@ int SnapshotWriter::RequestSnapshot() {
   return result;
 }
 
+void SnapshotWriter::SymbolizeNow() {
+  pthread_mutex_lock(&mutex_);
+  if (thread_running_ && !finished_ && !finish_requested_) {
+    uint64_t ticket = ++symbolize_requested_;
+    pthread_cond_signal(&wake_);
+    timespec deadline = MonotonicDeadline(MonotonicNanos() + kSymbolizeTimeoutNs);
+    while (symbolize_served_ < ticket && !finished_) {
+      if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
+    }
+  }
+  pthread_mutex_unlock(&mutex_);
+}
+
 void SnapshotWriter::Finish() {
   pthread_mutex_lock(&mutex_);
   if (thread_running_ && !finished_) {
@@ -156,6 +178,7 @@ void SnapshotWriter::ChildAfterFork(bool follow) {
   mutex_ = fresh;
   thread_running_ = false;
   requested_ = served_ = 0;
+  symbolize_requested_ = symbolize_served_ = 0;
   finish_requested_ = finished_ = false;
   ResetFileState();
   forked_child_ = true;
@@ -175,6 +198,7 @@ void SnapshotWriter::ResetFileState() {
   stacks_emitted_ = 0;
   emitted_counters_.clear();
   frame_ids_.clear();
+  pending_.Clear();
   symbolizer_.ForgetEmitted();
 }
 
@@ -281,9 +305,26 @@ uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapsho
   return id;
 }
 
+void SnapshotWriter::DefineNewStacks(proto::Snapshot* snapshot) {
+  // Stacks published since the last call, in id order (ids are dense).
+  const uint32_t id_count = g_stacks.id_count();
+  uint32_t id = stacks_emitted_;
+  for (; id < id_count && g_stacks.IsPublished(id); ++id) {
+    const StackRecord& record = g_stacks.record(id);
+    proto::Stack* stack = snapshot->add_new_stacks();
+    stack->set_id(id);
+    stack->set_kind(record.kind == AllocationKind::kMmap ? proto::MMAP : proto::HEAP);
+    const uintptr_t* frames = g_stacks.frames(id);
+    for (uint32_t i = 0; i < record.depth; ++i) stack->add_frame_ids(InternFrame(frames[i], snapshot));
+  }
+  stacks_emitted_ = id;
+  emitted_counters_.resize(stacks_emitted_);
+}
+
 bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
   if (!EnsureFileOpen()) return false;
   proto::Snapshot snapshot;
+  snapshot.Swap(&pending_);  // definitions made early (before a dlclose) go out now
   snapshot.set_sequence(sequence_);
   snapshot.set_wall_time_unix_ns(WallNanos());
   snapshot.set_monotonic_ns(MonotonicNanos());
@@ -292,19 +333,7 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
   uint64_t cgroup_current;
   if (ReadCgroupMemoryCurrent(&cgroup_current)) snapshot.set_cgroup_memory_current(cgroup_current);
 
-  // Stacks published since the last snapshot, in id order (ids are dense).
-  const uint32_t id_count = g_stacks.id_count();
-  uint32_t id = stacks_emitted_;
-  for (; id < id_count && g_stacks.IsPublished(id); ++id) {
-    const StackRecord& record = g_stacks.record(id);
-    proto::Stack* stack = snapshot.add_new_stacks();
-    stack->set_id(id);
-    stack->set_kind(record.kind == AllocationKind::kMmap ? proto::MMAP : proto::HEAP);
-    const uintptr_t* frames = g_stacks.frames(id);
-    for (uint32_t i = 0; i < record.depth; ++i) stack->add_frame_ids(InternFrame(frames[i], &snapshot));
-  }
-  stacks_emitted_ = id;
-  emitted_counters_.resize(stacks_emitted_);
+  DefineNewStacks(&snapshot);
 
   uint64_t heap_live_bytes = 0;
   for (uint32_t stack_id = 0; stack_id < stacks_emitted_; ++stack_id) {

@@ -36,6 +36,9 @@ class SnapshotWriter {
 
   // Asks for a snapshot now and waits until it is written. Returns 0 when written.
   int RequestSnapshot();
+  // Symbolizes every stack captured so far, now, while all their modules are loaded (called
+  // before dlclose); the definitions go out with the next snapshot.
+  void SymbolizeNow();
   // Writes the final snapshot (at exit) and stops the thread's periodic work.
   void Finish();
 
@@ -49,6 +52,7 @@ class SnapshotWriter {
   void Run();
   // All below run on the writer thread (or the thread that holds mutex_ at exit) with mutex_ held.
   bool WriteSnapshot(const char* trigger, bool final);
+  void DefineNewStacks(proto::Snapshot* snapshot);
   bool EnsureFileOpen();
   void BuildHeader(proto::Header* header) const;
   uint32_t InternFrame(uintptr_t address, proto::Snapshot* snapshot);
@@ -70,6 +74,8 @@ class SnapshotWriter {
   bool thread_running_ = false;
   uint64_t requested_ = 0;    // snapshot requests posted
   uint64_t served_ = 0;       // snapshot requests served
+  uint64_t symbolize_requested_ = 0;
+  uint64_t symbolize_served_ = 0;
   bool last_request_ok_ = false;
   bool finish_requested_ = false;
   bool finished_ = false;
@@ -89,6 +95,7 @@ class SnapshotWriter {
   uint32_t stacks_emitted_ = 0;
   std::vector<EmittedCounters> emitted_counters_;
   std::unordered_map<uintptr_t, uint32_t> frame_ids_;
+  proto::Snapshot pending_;   // definitions made since the last snapshot, not yet written
   Symbolizer symbolizer_;
   std::string scratch_;
 };

@@ -2,7 +2,8 @@
 //  1. fork: the child leaks 3 x 5000 bytes from child_retain and exits normally (its own file);
 //  2. fork + exec of this program with "--exec-child": the new image leaks 7 x 1000 bytes from
 //     exec_child_retain (a file of its own, under the same pid);
-//  3. dlopen PLUGIN, leak 4 x 3000 bytes through plugin_retain, clwleak_snapshot_now(), dlclose;
+//  3. dlopen PLUGIN, leak 4 x 3000 bytes through plugin_retain, dlclose it (its frames must still
+//     be named), then clwleak_snapshot_now();
 //  4. the parent leaks 2 x 6000 bytes from parent_retain.
 // Prints the pids involved so that the test can find every file.
 #include <dlfcn.h>
@@ -57,8 +58,8 @@ int main(int argc, char** argv) {
   }
   auto plugin_retain = reinterpret_cast<void* (*)(size_t)>(dlsym(plugin, "plugin_retain"));
   for (int i = 0; i < 4; ++i) g_sink[10 + i] = plugin_retain(3000);
-  printf("snapshot_now=%d\n", clwleak_snapshot_now());
   dlclose(plugin);
+  printf("snapshot_now=%d\n", clwleak_snapshot_now());
 
   for (int i = 0; i < 2; ++i) g_sink[20 + i] = parent_retain(6000);
   printf("parent=%d\n", getpid());
