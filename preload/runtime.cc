@@ -54,6 +54,7 @@ void ChildAfterFork() {
   if (g_writer == nullptr) return;
   BusyScope busy;
   g_mappings.UnlockAfterFork();
+  g_stacks.AbandonUnpublishedAfterFork();
   const bool follow = g_config.children == ChildPolicy::kFollow &&
                       g_runtime_state.load(std::memory_order_acquire) == kActive;
   g_writer->ChildAfterFork(follow);

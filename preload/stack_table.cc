@@ -94,4 +94,24 @@ uint32_t StackTable::Intern(const uintptr_t* frames, uint32_t depth, AllocationK
   return kInvalidId;
 }
 
+void StackTable::AbandonUnpublishedAfterFork() {
+  if (records_ == nullptr) return;
+  bool abandoned = false;
+  for (uint32_t id = 0; id < id_count(); ++id) {
+    StackRecord& record = records_[id];
+    if (record.published.load(std::memory_order_acquire) != 0) continue;
+    record.depth = 0;
+    record.frames_offset = 0;
+    record.published.store(1, std::memory_order_release);
+    abandoned = true;
+  }
+  for (uint64_t index = 0; abandoned && index <= index_mask_; ++index) {
+    IndexSlot& slot = index_[index];
+    if (slot.hash.load(std::memory_order_relaxed) != 0 &&
+        slot.id_plus_one.load(std::memory_order_relaxed) == 0) {
+      slot.id_plus_one.store(kInvalidId, std::memory_order_release);
+    }
+  }
+}
+
 }  // namespace clwleak

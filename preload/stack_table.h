@@ -72,6 +72,11 @@ class StackTable {
     return records_[id].published.load(std::memory_order_acquire) != 0;
   }
   const StackRecord& record(uint32_t id) const { return records_[id]; }
+
+  // In a forked child: a thread that was interning a stack when the parent forked does not exist
+  // here, so its half-made record is published empty and its index slot poisoned; otherwise the
+  // writer (which emits ids in order) and other interners would wait for it forever.
+  void AbandonUnpublishedAfterFork();
   uint32_t capacity() const { return max_stacks_; }
   const uintptr_t* frames(uint32_t id) const { return frames_ + records_[id].frames_offset; }
 
