@@ -15,10 +15,15 @@ bool MappingTable::Init(uint32_t capacity) {
   return true;
 }
 
-void MappingTable::Lock() {
+bool MappingTable::Lock() {
+  // Bounded: a holder that never returns (a siglongjmp out of a signal handler that interrupted
+  // it) must cost us tracking, not hang the host. ~2^20 yields is far beyond any real critical
+  // section, which is a binary search and a memmove.
   for (uint32_t spin = 0; locked_.exchange(true, std::memory_order_acquire); ++spin) {
+    if (spin == (1u << 20)) return false;
     if ((spin & 63) == 63) sched_yield();
   }
+  return true;
 }
 
 uint32_t MappingTable::LowerBound(uintptr_t address) const {
@@ -48,8 +53,7 @@ void MappingTable::EraseAt(uint32_t position) {
 
 bool MappingTable::Insert(uintptr_t start, uint64_t length, double weight_per_byte,
                           uint64_t weight_count_fp, uint32_t stack_id) {
-  if (pieces_ == nullptr || length == 0) return false;
-  Lock();
+  if (pieces_ == nullptr || length == 0 || !Lock()) return false;
   // The kernel never hands out a range that overlaps a live mapping, and callers remove a range
   // before re-mapping it (MAP_FIXED), so the new piece slots in between existing ones.
   uint32_t position = LowerBound(start);
@@ -63,7 +67,7 @@ void MappingTable::Remove(uintptr_t start, uint64_t length, RemovedCallback on_r
                           void* context) {
   if (pieces_ == nullptr || length == 0) return;
   const uintptr_t end = start + length < start ? UINTPTR_MAX : start + length;
-  Lock();
+  if (!Lock()) return;
   uint32_t position = LowerBound(start);
   while (position < count_.load(std::memory_order_relaxed) && pieces_[position].start < end) {
     MappingPiece& piece = pieces_[position];

@@ -46,11 +46,14 @@ class MappingTable {
   // Lock-free check that lets munmap skip the lock while nothing is tracked.
   bool IsEmpty() const { return count_.load(std::memory_order_relaxed) == 0; }
 
+  // Held across fork() so the child never inherits a half-updated array. If the lock cannot be
+  // had, the child gets whatever state there is (unlock after fork resets the lock either way).
   void LockForFork() { Lock(); }
   void UnlockAfterFork() { Unlock(); }
 
  private:
-  void Lock();
+  // False when the lock could not be had in bounded time: the caller skips its update.
+  bool Lock();
   void Unlock() { locked_.store(false, std::memory_order_release); }
   uint32_t LowerBound(uintptr_t address) const;  // first piece with end > address
   bool InsertAt(uint32_t position, const MappingPiece& piece);
