@@ -5,6 +5,7 @@ clwleak_build_packages=(
   libunwind-dev libboost-stacktrace-dev libzstd-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libbenchmark-dev
+  python3 zstd
 )
 
 # install_missing PACKAGE...: apt-get install the packages that dpkg does not report installed.

@@ -72,7 +72,7 @@ TEST(AllocationTable, ConcurrentInsertAndRemoveKeepEveryEntryOnce) {
 
 TEST(FreeFilter, CountsAndSaturates) {
   static FreeFilter filter;  // 64 KiB: keep it off the stack
-  int a, b;
+  static int a = 0, b = 0;  // two distinct addresses
   EXPECT_FALSE(filter.MayContain(&a));
   filter.Add(&a);
   filter.Add(&a);
