@@ -5,6 +5,7 @@ clwleak_build_packages=(
   libunwind-dev libboost-stacktrace-dev libzstd-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libbenchmark-dev
+  nlohmann-json3-dev
   python3 zstd
 )
 

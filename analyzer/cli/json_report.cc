@@ -1,0 +1,222 @@
+// JSON report formatting; see json_report.h and docs/report-schema.md.
+#include "json_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace clwleak::cli {
+namespace {
+
+using analysis::AggregateReport;
+using analysis::Classification;
+using analysis::FileReport;
+using analysis::ModuleReport;
+using analysis::Rate;
+using analysis::SiteReport;
+using Json = nlohmann::ordered_json;
+
+constexpr size_t kStableSitesListed = 20;
+
+Json Number(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
+Json Value(const std::optional<Rate>& rate) { return rate ? Number(rate->value) : Json(nullptr); }
+Json Interval(const std::optional<Rate>& rate) {
+  return rate ? Json::array({Number(rate->lo), Number(rate->hi)}) : Json(nullptr);
+}
+
+std::string Hex(uint64_t value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
+  return buffer;
+}
+
+Json SiteJson(const SiteReport& site) {
+  Json json;
+  json["classification"] = analysis::ClassificationName(site.classification);
+  json["bytes_per_n_requests"] = Value(site.per_n_requests);
+  json["bytes_per_n_requests_ci95"] = Interval(site.per_n_requests);
+  json["bytes_per_hour"] = Value(site.per_hour);
+  json["bytes_per_hour_ci95"] = Interval(site.per_hour);
+  json["growth_bytes"] = Number(site.fit.growth);
+  json["live_bytes"] = Number(site.live_bytes);
+  json["live_count"] = Number(site.live_count);
+  json["live_samples"] = site.live_samples;
+  json["module"] = site.module;
+  json["kind"] = site.kind;
+  json["site_frame"] = site.site_frame;
+  json["stack_key"] = site.key;
+  Json frames = Json::array();
+  for (const analysis::FrameReport& frame : site.frames) {
+    Json entry;
+    entry["function"] = frame.function;
+    entry["file"] = frame.file;
+    entry["line"] = frame.line;
+    entry["module"] = frame.module;
+    entry["address"] = Hex(frame.address);
+    entry["module_offset"] = Hex(frame.module_offset);
+    frames.push_back(std::move(entry));
+  }
+  json["frames"] = std::move(frames);
+  return json;
+}
+
+Json ModulesJson(const std::vector<ModuleReport>& modules) {
+  Json json = Json::array();
+  for (const ModuleReport& module : modules) {
+    Json entry;
+    entry["module"] = module.module;
+    entry["bytes_per_n_requests"] = Value(module.per_n_requests);
+    entry["bytes_per_n_requests_ci95"] = Interval(module.per_n_requests);
+    entry["bytes_per_hour"] = Value(module.per_hour);
+    entry["bytes_per_hour_ci95"] = Interval(module.per_hour);
+    entry["sites"] = module.sites;
+    entry["live_bytes"] = Number(module.live_bytes);
+    json.push_back(std::move(entry));
+  }
+  return json;
+}
+
+Json LeakJson(const analysis::LeakSummary& leak, uint64_t per_requests) {
+  Json json;
+  json["detected"] = leak.detected;
+  json["module"] = leak.module.empty() ? Json(nullptr) : Json(leak.module);
+  json["sites"] = leak.sites;
+  json["per_requests"] = per_requests;
+  json["bytes_per_n_requests"] = Value(leak.per_n_requests);
+  json["bytes_per_hour"] = Value(leak.per_hour);
+  // ci95 belongs to bytes_per_n_requests, or to bytes_per_hour when there are no request counts.
+  json["ci95"] = leak.per_n_requests ? Interval(leak.per_n_requests) : Interval(leak.per_hour);
+  json["ci95_of"] = leak.per_n_requests ? "bytes_per_n_requests"
+                    : leak.per_hour     ? "bytes_per_hour"
+                                        : "none";
+  json["bytes_per_hour_ci95"] = Interval(leak.per_hour);
+  return json;
+}
+
+Json GateJson(const analysis::GateReport& gate) {
+  Json json;
+  json["evaluated"] = gate.evaluated;
+  json["passed"] = gate.passed;
+  json["failures"] = gate.failures;
+  return json;
+}
+
+Json FileJson(const FileReport& file) {
+  Json json;
+  json["file"] = file.path;
+  json["process"] = {{"pid", file.pid},
+                     {"exe", file.exe},
+                     {"cmdline", file.cmdline},
+                     {"host", file.host},
+                     {"clwleak_version", file.clwleak_version}};
+  json["duration_s"] = Number(file.duration_s);
+  json["snapshots"] = file.snapshots;
+  json["requests"] = file.requests;
+  json["complete"] = file.complete;
+  json["end"] = file.end;
+  json["end_message"] = file.end_message.empty() ? Json(nullptr) : Json(file.end_message);
+  json["sample_rate_bytes"] = file.sample_rate_bytes;
+  json["dropped_samples"] = file.dropped_samples;
+  json["dropped_bytes"] = file.dropped_bytes;
+  json["lower_bound"] = file.dropped_samples > 0;
+  json["axis"] = file.axis;
+  json["request_rate_per_s"] =
+      file.request_rate_per_s ? Number(*file.request_rate_per_s) : Json(nullptr);
+  json["request_rate_source"] =
+      file.request_rate_source.empty() ? Json(nullptr) : Json(file.request_rate_source);
+  json["warmup"] = file.warmup;
+  json["memory"] = {
+      {"limit_bytes", file.memory.limit_bytes > 0 ? Number(file.memory.limit_bytes) : Json(nullptr)},
+      {"limit_source", file.memory.limit_bytes > 0 ? Json(file.memory.limit_source) : Json(nullptr)},
+      {"in_use_bytes", Number(file.memory.in_use_bytes)},
+      {"in_use_source", file.memory.in_use_source},
+      {"heap_live_bytes", Number(file.memory.heap_live_bytes)},
+      {"rss_bytes", Number(file.memory.rss_bytes)},
+      {"rss_growth_bytes_per_s", file.memory.rss_growth_bytes_per_s
+                                     ? Number(*file.memory.rss_growth_bytes_per_s)
+                                     : Json(nullptr)}};
+  json["leak"] = LeakJson(file.leak, file.per_requests);
+  json["leak"]["growth_bytes_per_s"] = Number(file.leak.growth_bytes_per_s);
+  json["time_to_oom_s"] = file.oom.projected ? Number(file.oom.seconds) : Json(nullptr);
+  json["time_to_oom_ci95_s"] = file.oom.projected ? Json::array({Number(file.oom.seconds_lo),
+                                                                 Number(file.oom.seconds_hi)})
+                                                  : Json(nullptr);
+  json["time_to_oom_reason"] = file.oom.projected ? Json(nullptr) : Json(file.oom.reason);
+  Json sites = Json::array();
+  size_t stable_listed = 0, stable_omitted = 0;
+  for (const SiteReport& site : file.sites) {
+    if (site.classification == Classification::kStable) {
+      if (stable_listed == kStableSitesListed) {
+        ++stable_omitted;
+        continue;
+      }
+      ++stable_listed;
+    }
+    sites.push_back(SiteJson(site));
+  }
+  json["sites"] = std::move(sites);
+  json["stable_sites_omitted"] = stable_omitted;
+  json["modules"] = ModulesJson(file.modules);
+  json["notes"] = file.notes;
+  return json;
+}
+
+}  // namespace
+
+std::string RenderJson(const std::vector<FileReport>& files, const AggregateReport* aggregate,
+                       const analysis::GateReport& gate) {
+  Json json;
+  json["schema"] = kReportSchema;
+  if (files.size() == 1 || aggregate == nullptr) {
+    Json file = FileJson(files.front());
+    for (auto& [key, value] : file.items()) json[key] = std::move(value);
+    json["gate"] = GateJson(gate);
+    return json.dump(2) + "\n";
+  }
+  // Several files: the contract's fields over the fleet, then each file in full.
+  bool complete = true;
+  double duration = 0;
+  uint64_t snapshots = 0, requests = 0, sample_rate = 0, dropped = 0;
+  const FileReport* soonest = nullptr;
+  for (const FileReport& file : files) {
+    complete = complete && file.complete;
+    duration = std::max(duration, file.duration_s);
+    snapshots += file.snapshots;
+    requests += file.requests;
+    sample_rate = std::max(sample_rate, file.sample_rate_bytes);
+    dropped += file.dropped_samples;
+    if (file.oom.projected && (soonest == nullptr || file.oom.seconds < soonest->oom.seconds)) {
+      soonest = &file;
+    }
+  }
+  json["files_analyzed"] = files.size();
+  json["process"] = nullptr;
+  json["duration_s"] = duration;
+  json["snapshots"] = snapshots;
+  json["requests"] = requests;
+  json["complete"] = complete;
+  json["sample_rate_bytes"] = sample_rate;
+  json["dropped_samples"] = dropped;
+  json["lower_bound"] = dropped > 0;
+  json["memory"] = nullptr;
+  json["leak"] = LeakJson(aggregate->leak, aggregate->per_requests);
+  json["time_to_oom_s"] = soonest != nullptr ? Number(soonest->oom.seconds) : Json(nullptr);
+  json["time_to_oom_file"] = soonest != nullptr ? Json(soonest->path) : Json(nullptr);
+  Json sites = Json::array();
+  for (const analysis::AggregateSite& entry : aggregate->sites) {
+    Json site = SiteJson(entry.site);
+    site["files_present"] = entry.files_present;
+    site["files_leaking"] = entry.files_leaking;
+    sites.push_back(std::move(site));
+  }
+  json["sites"] = std::move(sites);
+  json["modules"] = ModulesJson(aggregate->modules);
+  json["gate"] = GateJson(gate);
+  Json per_file = Json::array();
+  for (const FileReport& file : files) per_file.push_back(FileJson(file));
+  json["files"] = std::move(per_file);
+  return json.dump(2) + "\n";
+}
+
+}  // namespace clwleak::cli

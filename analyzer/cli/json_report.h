@@ -1,0 +1,19 @@
+// The JSON report of clw-leak-analyze, schema "clwleak-report/1" (docs/report-schema.md). One
+// file: its report's fields at the top level. Several: the same top-level fields computed over the
+// fleet, plus files[] with each file's report. Called by main.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report.h"
+
+namespace clwleak::cli {
+
+inline constexpr const char* kReportSchema = "clwleak-report/1";
+
+std::string RenderJson(const std::vector<analysis::FileReport>& files,
+                       const analysis::AggregateReport* aggregate,
+                       const analysis::GateReport& gate);
+
+}  // namespace clwleak::cli

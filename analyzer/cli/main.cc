@@ -1,0 +1,80 @@
+// clw-leak-analyze: the offline analyzer's command line. Parses flags, analyses each file with
+// clwleak_analysis, evaluates the gates and writes the text or JSON report. Exit codes (DESIGN.md):
+// 0 report written and every gate passed, 1 a gate failed, 2 usage error or unreadable input.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "analysis.h"
+#include "gates.h"
+#include "json_report.h"
+#include "options.h"
+#include "text_report.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitGateFailed = 1;
+constexpr int kExitUsage = 2;
+
+int Fail(const std::string& message) {
+  std::cerr << "clw-leak-analyze: " << message << "\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace clwleak;
+  cli::CliOptions options;
+  std::string error;
+  if (!cli::ParseCommandLine(argc, argv, &options, &error)) {
+    std::cerr << "clw-leak-analyze: " << error << "\nTry 'clw-leak-analyze --help'.\n";
+    return kExitUsage;
+  }
+  if (options.help) {
+    std::cout << cli::UsageText();
+    return kExitOk;
+  }
+  if (options.version) {
+    std::cout << "clw-leak-analyze " << CLWLEAK_VERSION << "\n";
+    return kExitOk;
+  }
+
+  std::vector<analysis::FileReport> files(options.files.size());
+  for (size_t i = 0; i < options.files.size(); ++i) {
+    if (!analysis::AnalyzeFile(options.files[i], options.analysis, &files[i], &error)) {
+      return Fail(error);
+    }
+  }
+  analysis::FileReport baseline;
+  if (!options.baseline.empty() &&
+      !analysis::AnalyzeFile(options.baseline, options.analysis, &baseline, &error)) {
+    return Fail("--baseline: " + error);
+  }
+  analysis::GateReport gate;
+  if (!analysis::EvaluateGates(files, options.baseline.empty() ? nullptr : &baseline,
+                               options.gates, &gate, &error)) {
+    return Fail(error);
+  }
+  analysis::AggregateReport aggregate;
+  if (files.size() > 1) aggregate = analysis::Aggregate(files, options.analysis.per_requests);
+  const analysis::AggregateReport* aggregate_or_null = files.size() > 1 ? &aggregate : nullptr;
+
+  const std::string report = options.format == "json"
+                                 ? cli::RenderJson(files, aggregate_or_null, gate)
+                                 : cli::RenderText(files, aggregate_or_null, gate);
+  if (options.output.empty()) {
+    std::cout << report << std::flush;
+    if (!std::cout) return Fail("cannot write the report to standard output");
+  } else {
+    std::ofstream out(options.output, std::ios::binary | std::ios::trunc);
+    out << report;
+    out.close();
+    if (!out) return Fail(options.output + ": cannot write the report");
+  }
+  for (const std::string& failure : gate.failures) {
+    std::cerr << "[clw] gate failed: " << failure << "\n";
+  }
+  return gate.passed ? kExitOk : kExitGateFailed;
+}

@@ -1,0 +1,219 @@
+// Parsing of clw-leak-analyze's command line; see options.h.
+#include "options.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <string_view>
+
+#include "units.h"
+
+namespace clwleak::cli {
+namespace {
+
+bool ParsePositiveNumber(std::string_view text, double* value) {
+  std::string owned(text);
+  char* end = nullptr;
+  *value = std::strtod(owned.c_str(), &end);
+  return !owned.empty() && end == owned.c_str() + owned.size() && std::isfinite(*value) &&
+         *value > 0;
+}
+
+bool ParseWarmup(std::string_view text, analysis::Warmup* warmup, std::string* error) {
+  std::string_view body = text;
+  if (!body.empty() && body.back() == '%') {
+    body.remove_suffix(1);
+    double percent = 0;
+    std::string owned(body);
+    char* end = nullptr;
+    percent = std::strtod(owned.c_str(), &end);
+    if (owned.empty() || end != owned.c_str() + owned.size() || !(percent >= 0) ||
+        !(percent < 100)) {
+      *error = "--warmup: '" + std::string(text) + "' must be a percentage in [0%, 100%)";
+      return false;
+    }
+    warmup->kind = analysis::Warmup::Kind::kFraction;
+    warmup->value = percent / 100;
+    return true;
+  }
+  bool all_digits = !text.empty();
+  for (char c : text) all_digits = all_digits && c >= '0' && c <= '9';
+  if (all_digits) {
+    warmup->kind = analysis::Warmup::Kind::kRequests;
+    warmup->value = std::strtod(std::string(text).c_str(), nullptr);
+    return true;
+  }
+  double seconds = 0;
+  std::string detail;
+  if (!analysis::ParseDuration(text, &seconds, &detail)) {
+    *error = "--warmup: '" + std::string(text) +
+             "' is not a percentage (10%), a duration (90s, 5m) or a request count (5000)";
+    return false;
+  }
+  warmup->kind = analysis::Warmup::Kind::kSeconds;
+  warmup->value = seconds;
+  return true;
+}
+
+}  // namespace
+
+std::string UsageText() {
+  return R"(Usage: clw-leak-analyze [OPTIONS] FILE...
+
+Reads clwleak snapshot files (written by libclwleak.so) and reports which call stacks and
+libraries leak, how many bytes per N requests and per hour, and when the process will reach its
+memory limit. Several files (a fleet of workers) give one report per file plus an aggregate.
+
+Options:
+  --per N                  report leaks per N requests (default 1000)
+  --format F               text (default) or json (schema clwleak-report/1)
+  -o PATH                  write the report to PATH instead of standard output
+  --memory-limit SIZE      memory limit for the time-to-OOM projection (overrides the file's)
+  --request-rate R         requests per second, for files without request counts
+  --warmup W               part of the run excluded from the fit: a percentage of the run (10%),
+                           a duration (90s, 5m) or a number of requests (5000); default 10%
+  --fail-on-leak SIZE      gate: fail when the leak per N requests exceeds SIZE
+  --fail-on-leak-per-hour SIZE
+                           gate: fail when the leak per hour exceeds SIZE
+  --baseline FILE --max-increase PCT
+                           gate: fail when the leak rate grew by more than PCT percent over the
+                           run recorded in FILE
+  --help                   show this help
+  --version                show the version
+
+SIZE: bytes, or a number with a binary unit: 64KiB, 15MiB, 4GiB (K, M, G also mean KiB, MiB, GiB).
+
+Exit status: 0 report written and every gate passed; 1 a gate failed; 2 usage error or
+unreadable input.
+)";
+}
+
+bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, std::string* error) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool only_files = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (only_files || arg.empty() || arg[0] != '-' || arg == "-") {
+      options->files.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_files = true;
+      continue;
+    }
+    std::string name = arg, value;
+    bool has_inline_value = false;
+    if (arg.rfind("--", 0) == 0) {
+      const size_t equals = arg.find('=');
+      if (equals != std::string::npos) {
+        name = arg.substr(0, equals);
+        value = arg.substr(equals + 1);
+        has_inline_value = true;
+      }
+    }
+    auto take_value = [&]() -> bool {
+      if (has_inline_value) return true;
+      if (i + 1 >= args.size()) {
+        *error = name + " needs a value";
+        return false;
+      }
+      value = args[++i];
+      return true;
+    };
+    auto size_option = [&](std::optional<uint64_t>* target) {
+      if (!take_value()) return false;
+      uint64_t bytes = 0;
+      std::string detail;
+      if (!analysis::ParseSize(value, &bytes, &detail)) {
+        *error = name + ": " + detail;
+        return false;
+      }
+      *target = bytes;
+      return true;
+    };
+
+    if (name == "--help" || name == "-h") {
+      options->help = true;
+    } else if (name == "--version") {
+      options->version = true;
+    } else if (name == "--per") {
+      if (!take_value()) return false;
+      double per = 0;
+      if (!ParsePositiveNumber(value, &per) || per != std::floor(per) || per > 1e15) {
+        *error = "--per: '" + value + "' is not a positive whole number of requests";
+        return false;
+      }
+      options->analysis.per_requests = static_cast<uint64_t>(per);
+    } else if (name == "--format") {
+      if (!take_value()) return false;
+      if (value != "text" && value != "json") {
+        *error = "--format: '" + value + "' is not supported (use text or json)";
+        return false;
+      }
+      options->format = value;
+    } else if (name == "-o" || name == "--output") {
+      if (!take_value()) return false;
+      if (value.empty()) {
+        *error = name + " needs a path";
+        return false;
+      }
+      options->output = value;
+    } else if (name == "--memory-limit") {
+      if (!size_option(&options->analysis.memory_limit)) return false;
+      if (*options->analysis.memory_limit == 0) {
+        *error = "--memory-limit must be above zero";
+        return false;
+      }
+    } else if (name == "--request-rate") {
+      if (!take_value()) return false;
+      double rate = 0;
+      if (!ParsePositiveNumber(value, &rate)) {
+        *error = "--request-rate: '" + value + "' is not a positive number of requests per second";
+        return false;
+      }
+      options->analysis.request_rate = rate;
+    } else if (name == "--warmup") {
+      if (!take_value() || !ParseWarmup(value, &options->analysis.warmup, error)) return false;
+    } else if (name == "--fail-on-leak") {
+      if (!size_option(&options->gates.fail_on_leak)) return false;
+    } else if (name == "--fail-on-leak-per-hour") {
+      if (!size_option(&options->gates.fail_on_leak_per_hour)) return false;
+    } else if (name == "--baseline") {
+      if (!take_value()) return false;
+      options->baseline = value;
+      options->gates.baseline_path = value;
+    } else if (name == "--max-increase") {
+      if (!take_value()) return false;
+      std::string number = value;
+      if (!number.empty() && number.back() == '%') number.pop_back();
+      double percent = 0;
+      std::string owned = number;
+      char* end = nullptr;
+      percent = std::strtod(owned.c_str(), &end);
+      if (owned.empty() || end != owned.c_str() + owned.size() || !(percent >= 0) ||
+          !std::isfinite(percent)) {
+        *error = "--max-increase: '" + value + "' is not a percentage (e.g. 10 or 10%)";
+        return false;
+      }
+      options->gates.max_increase_percent = percent;
+    } else {
+      *error = "unknown option " + name;
+      return false;
+    }
+  }
+  if (options->help || options->version) return true;
+  if (options->gates.max_increase_percent && options->baseline.empty()) {
+    *error = "--max-increase needs --baseline FILE";
+    return false;
+  }
+  if (!options->baseline.empty() && !options->gates.max_increase_percent) {
+    *error = "--baseline needs --max-increase PCT";
+    return false;
+  }
+  if (options->files.empty()) {
+    *error = "no input file";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace clwleak::cli

@@ -1,0 +1,263 @@
+// Text report formatting; see text_report.h.
+#include "text_report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "analysis.h"
+#include "units.h"
+
+namespace clwleak::cli {
+namespace {
+
+using analysis::AggregateReport;
+using analysis::Classification;
+using analysis::FileReport;
+using analysis::FormatBytes;
+using analysis::FormatCount;
+using analysis::FormatDuration;
+using analysis::FormatInUnit;
+using analysis::ModuleReport;
+using analysis::Rate;
+using analysis::SiteReport;
+using analysis::UnitFor;
+
+constexpr size_t kFramesShown = 12;
+constexpr size_t kBoundedShown = 10;
+
+// "15.0 MiB per 1000 requests (95% CI 14.2–15.8)"; the interval is in the value's unit.
+std::string RateWithInterval(const Rate& rate, const std::string& per) {
+  const auto unit = UnitFor(rate.value != 0 ? rate.value : rate.hi);
+  return FormatInUnit(rate.value, unit) + " " + unit.name + " " + per + " (95% CI " +
+         FormatInUnit(rate.lo, unit) + "–" + FormatInUnit(rate.hi, unit) + ")";
+}
+
+std::string PerN(uint64_t per_requests) {
+  return "per " + std::to_string(per_requests) + " requests";
+}
+
+// The main figure of a leak: per N requests when known, else per hour.
+std::string LeakRateText(const std::optional<Rate>& per_n, const std::optional<Rate>& per_hour,
+                         uint64_t per_requests) {
+  if (per_n) return RateWithInterval(*per_n, PerN(per_requests));
+  if (per_hour) return RateWithInterval(*per_hour, "per hour");
+  return "rate unknown (the window after the warm-up has no duration)";
+}
+
+std::string SecondaryRates(const std::optional<Rate>& per_n, const std::optional<Rate>& per_hour) {
+  if (per_n && per_hour) return ", " + FormatBytes(per_hour->value) + " per hour";
+  return "";
+}
+
+std::string FrameLine(const analysis::FrameReport& frame, size_t index) {
+  std::string line = "#" + std::to_string(index) + " ";
+  line += frame.function.empty() ? std::string("??") : frame.function;
+  if (!frame.file.empty()) {
+    line += "  " + frame.file + (frame.line > 0 ? ":" + std::to_string(frame.line) : "");
+  }
+  char where[64];
+  std::snprintf(where, sizeof where, "  (%s+0x%llx)",
+                frame.module.empty() ? "?" : frame.module.c_str(),
+                static_cast<unsigned long long>(frame.module_offset));
+  return line + where;
+}
+
+void WriteSite(std::ostringstream& out, const SiteReport& site, size_t rank,
+               uint64_t per_requests, const std::string& extra) {
+  out << "  " << rank << ". " << analysis::DescribeSite(site) << extra << "\n";
+  out << "     " << LeakRateText(site.per_n_requests, site.per_hour, per_requests)
+      << SecondaryRates(site.per_n_requests, site.per_hour) << "; live "
+      << FormatBytes(site.live_bytes) << " in " << FormatCount(static_cast<uint64_t>(site.live_count))
+      << " allocations";
+  if (site.kind == "mmap") out << " (anonymous mmap)";
+  out << "\n";
+  for (size_t i = 0; i < site.frames.size() && i < kFramesShown; ++i) {
+    out << "       " << FrameLine(site.frames[i], i)
+        << (static_cast<int>(i) == site.site_frame ? "   <- site" : "") << "\n";
+  }
+  if (site.frames.size() > kFramesShown) {
+    out << "       ... " << site.frames.size() - kFramesShown << " more frames\n";
+  }
+}
+
+void WriteModules(std::ostringstream& out, const std::vector<ModuleReport>& modules,
+                  uint64_t per_requests) {
+  if (modules.empty()) return;
+  out << "\nLeaks by module:\n";
+  for (const ModuleReport& module : modules) {
+    out << "  " << module.module << ": "
+        << LeakRateText(module.per_n_requests, module.per_hour, per_requests)
+        << SecondaryRates(module.per_n_requests, module.per_hour) << " (" << module.sites
+        << (module.sites == 1 ? " site" : " sites") << ")\n";
+  }
+}
+
+std::string MemoryPhrase(const FileReport& file) {
+  std::string text;
+  if (file.memory.limit_bytes > 0) {
+    text = "limit " + FormatBytes(file.memory.limit_bytes) + " from " + file.memory.limit_source;
+  } else {
+    text = "limit unknown: give --memory-limit";
+  }
+  return text + ", " + FormatBytes(file.memory.in_use_bytes) + " in use";
+}
+
+void WriteHeadline(std::ostringstream& out, const FileReport& file) {
+  if (file.leak.detected) {
+    out << "[clw] Native memory leak detected in " << file.leak.module;
+    if (file.modules.size() > 1) {
+      out << " (and " << file.modules.size() - 1 << " more module"
+          << (file.modules.size() > 2 ? "s" : "") << ")";
+    }
+    out << "\n[clw] Leaked: "
+        << LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests) << "\n";
+  } else {
+    out << "[clw] No leak detected";
+    size_t bounded = 0;
+    for (const SiteReport& site : file.sites) {
+      bounded += site.classification == Classification::kBounded ? 1 : 0;
+    }
+    if (bounded > 0) {
+      out << " (" << bounded << (bounded == 1 ? " stack" : " stacks")
+          << " grew, then plateaued: see bounded growth)";
+    }
+    out << "\n";
+  }
+  out << "[clw] Estimated time to OOM: ";
+  if (file.oom.projected) {
+    out << FormatDuration(file.oom.seconds) << " (" << MemoryPhrase(file) << ")\n";
+  } else {
+    out << "none projected, " << file.oom.reason << " (" << MemoryPhrase(file) << ")\n";
+  }
+}
+
+void WriteFile(std::ostringstream& out, const FileReport& file) {
+  WriteHeadline(out, file);
+
+  size_t rank = 0;
+  for (const SiteReport& site : file.sites) {
+    if (site.classification != Classification::kLeak) continue;
+    if (rank == 0) out << "\nLeaking sites, worst first:\n";
+    WriteSite(out, site, ++rank, file.per_requests, "");
+  }
+  WriteModules(out, file.modules, file.per_requests);
+
+  rank = 0;
+  for (const SiteReport& site : file.sites) {
+    if (site.classification != Classification::kBounded) continue;
+    if (rank == 0) out << "\nBounded growth (grew, then plateaued; not a leak):\n";
+    if (rank == kBoundedShown) {
+      out << "  ... more bounded sites in --format json\n";
+      break;
+    }
+    out << "  " << ++rank << ". " << analysis::DescribeSite(site) << ": grew "
+        << FormatBytes(site.fit.growth) << " after the warm-up, live "
+        << FormatBytes(site.live_bytes) << " at the end\n";
+  }
+
+  out << "\nRun:\n";
+  out << "  file:            " << file.path << "\n";
+  out << "  process:         pid " << file.pid << ", " << (file.exe.empty() ? "?" : file.exe);
+  if (!file.host.empty()) out << ", host " << file.host;
+  out << "\n";
+  out << "  duration:        " << FormatDuration(file.duration_s) << ", "
+      << FormatCount(file.snapshots) << " snapshots\n";
+  out << "  requests:        ";
+  if (file.requests > 0) {
+    out << FormatCount(file.requests);
+    if (file.request_rate_per_s) {
+      char rate[64];
+      std::snprintf(rate, sizeof rate, "%.3g", *file.request_rate_per_s);
+      out << " (" << rate << " per second after the warm-up)";
+    }
+    out << "; growth fitted against requests\n";
+  } else if (file.request_rate_per_s) {
+    out << "not counted; --request-rate " << *file.request_rate_per_s
+        << " per second; growth fitted against time\n";
+  } else {
+    out << "not counted; growth fitted against time\n";
+  }
+  out << "  warm-up:         " << file.warmup << ", excluded from the fit\n";
+  out << "  sample rate:     "
+      << (file.sample_rate_bytes <= 1
+              ? std::string("every allocation (exact)")
+              : FormatBytes(static_cast<double>(file.sample_rate_bytes)) +
+                    " mean between samples (estimates are scaled)")
+      << "\n";
+  out << "  dropped samples: " << FormatCount(file.dropped_samples);
+  if (file.dropped_samples > 0) {
+    out << " (" << FormatBytes(static_cast<double>(file.dropped_bytes))
+        << "): the leak figures are a lower bound";
+  }
+  out << "\n";
+  out << "  memory:          heap live " << FormatBytes(file.memory.heap_live_bytes) << ", RSS "
+      << FormatBytes(file.memory.rss_bytes);
+  if (file.memory.rss_growth_bytes_per_s) {
+    out << " (trend " << FormatBytes(*file.memory.rss_growth_bytes_per_s * 3600) << " per hour)";
+  }
+  out << ", in use " << FormatBytes(file.memory.in_use_bytes) << " ("
+      << file.memory.in_use_source << ")\n";
+  out << "  complete:        " << (file.complete ? "true" : "false");
+  if (file.complete) {
+    out << " (ended cleanly after the final snapshot)";
+  } else if (file.end == "truncated") {
+    out << " (" << file.end_message << "; every whole snapshot was analysed)";
+  } else {
+    out << " (no final snapshot: the process had not exited when the file was read)";
+  }
+  out << "\n";
+  for (const std::string& note : file.notes) out << "  note:            " << note << "\n";
+}
+
+void WriteAggregate(std::ostringstream& out, const AggregateReport& aggregate) {
+  out << "\n== Across " << aggregate.files << " files ==\n";
+  if (aggregate.leak.detected) {
+    out << "[clw] Native memory leak detected in " << aggregate.leak.module << "\n";
+    out << "[clw] Leaked: "
+        << LeakRateText(aggregate.leak.per_n_requests, aggregate.leak.per_hour,
+                        aggregate.per_requests);
+    if (aggregate.leak.per_n_requests && aggregate.leak.per_hour) {
+      out << " over all files' requests; " << FormatBytes(aggregate.leak.per_hour->value)
+          << " per hour in total";
+    }
+    out << "\n";
+  } else {
+    out << "[clw] No leak detected in any file\n";
+  }
+  size_t rank = 0;
+  for (const analysis::AggregateSite& entry : aggregate.sites) {
+    if (entry.classification != Classification::kLeak) continue;
+    if (rank == 0) out << "\nLeaking sites across files, worst first:\n";
+    WriteSite(out, entry.site, ++rank, aggregate.per_requests,
+              " [leaking in " + std::to_string(entry.files_leaking) + " of " +
+                  std::to_string(aggregate.files) + " files]");
+  }
+  WriteModules(out, aggregate.modules, aggregate.per_requests);
+  rank = 0;
+  for (const analysis::AggregateSite& entry : aggregate.sites) {
+    if (entry.classification != Classification::kBounded) continue;
+    if (rank == 0) out << "\nBounded growth across files (not a leak):\n";
+    out << "  " << ++rank << ". " << analysis::DescribeSite(entry.site) << " [in "
+        << entry.files_present << " files]\n";
+  }
+}
+
+}  // namespace
+
+std::string RenderText(const std::vector<FileReport>& files, const AggregateReport* aggregate,
+                       const analysis::GateReport& gate) {
+  std::ostringstream out;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (files.size() > 1) out << (i > 0 ? "\n" : "") << "== " << files[i].path << " ==\n";
+    WriteFile(out, files[i]);
+  }
+  if (aggregate != nullptr) WriteAggregate(out, *aggregate);
+  if (gate.evaluated) {
+    out << "\nGates: " << (gate.passed ? "passed" : "FAILED") << "\n";
+    for (const std::string& failure : gate.failures) out << "  " << failure << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace clwleak::cli

@@ -1,0 +1,18 @@
+// The text report of clw-leak-analyze: the three answers first, in the operators' words
+// ("[clw] Native memory leak detected in libclient.so"), then leaking sites, leaks per module,
+// bounded growth and the run's facts; for several files one such report each plus the aggregate.
+// Called by main.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "report.h"
+
+namespace clwleak::cli {
+
+std::string RenderText(const std::vector<analysis::FileReport>& files,
+                       const analysis::AggregateReport* aggregate,
+                       const analysis::GateReport& gate);
+
+}  // namespace clwleak::cli

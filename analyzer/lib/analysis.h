@@ -1,0 +1,49 @@
+// The analysis of snapshot files: streams a file through SnapshotReader and SeriesRecorder, fits
+// and classifies every stack after warm-up, attributes stacks to modules, sums leaks per module
+// and in total, converts rates to bytes per N requests and per hour, and projects time to OOM.
+// Aggregate() pools several files' reports by stack and module. Called by clw-leak-analyze, the
+// tests and the benchmark. No output formatting and no flag parsing here. Thread-safe (no shared
+// state).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report.h"
+
+namespace clwleak::analysis {
+
+// The part of the run excluded before fitting. Default: the first 10% of the axis range, i.e. of
+// the requests (or of the seconds when the file has no request counts).
+struct Warmup {
+  enum class Kind { kFraction, kSeconds, kRequests };
+  Kind kind = Kind::kFraction;
+  double value = 0.10;  // fraction in [0, 1), seconds, or requests
+};
+
+struct AnalysisOptions {
+  uint64_t per_requests = 1000;             // N of "bytes per N requests"
+  std::optional<uint64_t> memory_limit;     // overrides the file's limit
+  std::optional<double> request_rate;       // requests per second, for files without counts
+  Warmup warmup;
+  size_t series_points = 256;               // grid size of SeriesRecorder
+};
+
+// Analyses `path`. Returns false with *error set (naming the file and the problem) when the file
+// cannot be opened, its header is bad, a record in it is corrupt, or the options cannot apply to
+// it (a warm-up in requests on a file without request counts). A truncated tail is not an error:
+// the report says complete = false and analyses every whole snapshot.
+bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileReport* report,
+                 std::string* error);
+
+// Pools several files (a fleet): per stack and per module, bytes per N requests are pooled over
+// all files' windows (sum of growth / sum of requests), bytes per hour are summed (the fleet's
+// total), intervals combine as independent.
+AggregateReport Aggregate(const std::vector<FileReport>& files, uint64_t per_requests);
+
+// "client_send (client.c:42) in libclient.so", or "libclient.so+0x1f20" when unsymbolized.
+std::string DescribeSite(const SiteReport& site);
+
+}  // namespace clwleak::analysis

@@ -1,0 +1,29 @@
+// CI gates on the analysis: fail a run whose leak rate is above a fixed limit (per N requests or
+// per hour) or grew by more than a percentage over a baseline run. Called by clw-leak-analyze
+// after AnalyzeFile(); pure, thread-safe. Each gate is checked on every file given, against the
+// point estimate of the file's total leak rate (the sum of its `leak` sites).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report.h"
+
+namespace clwleak::analysis {
+
+struct GateOptions {
+  std::optional<uint64_t> fail_on_leak;           // bytes per N requests
+  std::optional<uint64_t> fail_on_leak_per_hour;  // bytes per hour
+  std::optional<double> max_increase_percent;     // with a baseline
+  std::string baseline_path;                      // for messages
+};
+
+// Returns false with *error set when a gate cannot be evaluated on a file (a gate per request on
+// a file without request counts, a baseline without a comparable rate): that is a usage error,
+// not a failed gate. `baseline` may be null when no baseline gate is requested.
+bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* baseline,
+                   const GateOptions& options, GateReport* gate, std::string* error);
+
+}  // namespace clwleak::analysis

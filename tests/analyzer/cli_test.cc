@@ -1,0 +1,415 @@
+// Tests of the clw-leak-analyze binary: the report's first lines, JSON fields, exit codes and
+// messages for unreadable input and usage errors, each gate passing and failing, several files,
+// and a truncated file at every byte offset (never a crash: a report or a clear error).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <sstream>
+
+#include "synthetic_worker.h"
+#include "synthetic_writer.h"
+#include "test_paths.h"
+
+namespace clwleak {
+namespace {
+
+using testing::TempPath;
+using testing::WorkerScenario;
+using testing::WorkerTruth;
+using testing::WriteSyntheticWorker;
+
+struct CliRun {
+  int exit_code = -1;
+  bool signaled = false;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string Quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+CliRun RunAnalyzer(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const std::string out = TempPath("cli_out_" + std::to_string(counter));
+  const std::string err = TempPath("cli_err_" + std::to_string(counter++));
+  std::string command = Quote(CLW_LEAK_ANALYZE);
+  for (const std::string& arg : args) command += " " + Quote(arg);
+  command += " >" + Quote(out) + " 2>" + Quote(err) + " </dev/null";
+  const int status = std::system(command.c_str());
+  CliRun run;
+  // std::system runs /bin/sh; a child killed by a signal shows as 128+N from the shell.
+  run.signaled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) > 128);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = Slurp(out);
+  run.err = Slurp(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return run;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// One exact worker file shared by the tests: leaks 6,200 bytes per request at 40 requests/s.
+const std::string& WorkerFile() {
+  static const std::string path = [] {
+    std::string p = TempPath("cli_worker.pb");
+    WriteSyntheticWorker(p, WorkerScenario{});
+    return p;
+  }();
+  return path;
+}
+
+TEST(CliTest, HelpAndVersion) {
+  CliRun help = RunAnalyzer({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Usage: clw-leak-analyze [OPTIONS] FILE..."), std::string::npos);
+  EXPECT_NE(help.out.find("--fail-on-leak-per-hour"), std::string::npos);
+  CliRun version = RunAnalyzer({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(version.out, std::regex("clw-leak-analyze \\d+\\.\\d+\\.\\d+\n")))
+      << version.out;
+}
+
+TEST(CliTest, UsageErrorsExit2WithAMessage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {{}, "no input file"},
+      {{"--bogus", "x.pb"}, "unknown option --bogus"},
+      {{"--fail-on-leak", "12XB", "x.pb"}, "--fail-on-leak: '12XB' has an unknown size unit"},
+      {{"--per", "0", "x.pb"}, "--per: '0' is not a positive whole number"},
+      {{"--format", "pprof", "x.pb"}, "--format: 'pprof' is not supported"},
+      {{"--max-increase", "10", "x.pb"}, "--max-increase needs --baseline FILE"},
+      {{"--baseline", "b.pb", "x.pb"}, "--baseline needs --max-increase PCT"},
+      {{"--warmup", "150%", "x.pb"}, "--warmup: '150%' must be a percentage"},
+      {{"--request-rate", "-3", "x.pb"}, "--request-rate: '-3' is not a positive number"},
+      {{"--memory-limit"}, "--memory-limit needs a value"},
+  };
+  for (const Case& c : cases) {
+    CliRun run = RunAnalyzer(c.args);
+    EXPECT_EQ(run.exit_code, 2) << c.message;
+    EXPECT_NE(run.err.find("clw-leak-analyze: " + c.message), std::string::npos) << run.err;
+    EXPECT_TRUE(run.out.empty());
+  }
+}
+
+TEST(CliTest, TextReportOpensWithTheThreeAnswers) {
+  CliRun run = RunAnalyzer({WorkerFile()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<std::string> lines = Lines(run.out);
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "[clw] Native memory leak detected in libclient.so");
+  // 6,200 bytes per request = 5.91 MiB per 1000 requests, exact mode: a tight interval.
+  EXPECT_TRUE(std::regex_match(
+      lines[1], std::regex("\\[clw\\] Leaked: 5\\.91 MiB per 1000 requests \\(95% CI "
+                           "5\\.9\\d?–5\\.9\\d?\\)")))
+      << lines[1];
+  // Headroom 2 GiB - in use, growth 6,200 B/request * 40 requests/s.
+  EXPECT_TRUE(std::regex_match(
+      lines[2], std::regex("\\[clw\\] Estimated time to OOM: \\d+m \\d+s \\(limit 2\\.0 GiB from "
+                           "cgroup memory\\.max, 1\\.\\d+ GiB in use\\)")))
+      << lines[2];
+  EXPECT_NE(run.out.find("Leaking sites, worst first:\n  1. client_send (client.c:42) in "
+                         "libclient.so\n"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("Leaks by module:\n  libclient.so: 5.91 MiB per 1000 requests"),
+            std::string::npos);
+  EXPECT_NE(run.out.find("Bounded growth (grew, then plateaued; not a leak):\n  1. Cache::Put(Key, "
+                         "Value) (cache.cc:19) in clw-worker"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("  complete:        true"), std::string::npos);
+  EXPECT_NE(run.out.find("  sample rate:     every allocation (exact)"), std::string::npos);
+  EXPECT_NE(run.out.find("  dropped samples: 0\n"), std::string::npos);
+  EXPECT_NE(run.out.find("  requests:        20,000 (40 per second after the warm-up)"),
+            std::string::npos)
+      << run.out;
+  EXPECT_TRUE(run.err.empty()) << run.err;
+}
+
+TEST(CliTest, NoLeakSaysSo) {
+  const std::string path = TempPath("cli_no_leak.pb");
+  WorkerScenario scenario;
+  scenario.leak_scale = 0;
+  WriteSyntheticWorker(path, scenario);
+  CliRun run = RunAnalyzer({path});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<std::string> lines = Lines(run.out);
+  EXPECT_EQ(lines[0],
+            "[clw] No leak detected (1 stack grew, then plateaued: see bounded growth)");
+  EXPECT_EQ(lines[1].rfind("[clw] Estimated time to OOM: none projected, nothing grows", 0), 0u)
+      << lines[1];
+}
+
+TEST(CliTest, JsonReportCarriesTheSchemaFields) {
+  const std::string output = TempPath("cli_report.json");
+  CliRun run = RunAnalyzer({"--format", "json", "-o", output, "--per", "100", WorkerFile()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(run.out.empty());
+  const nlohmann::json json = nlohmann::json::parse(Slurp(output));
+  EXPECT_EQ(json["schema"], "clwleak-report/1");
+  EXPECT_EQ(json["process"]["pid"], 4242);
+  EXPECT_EQ(json["process"]["exe"], "/usr/bin/clw-worker");
+  EXPECT_EQ(json["process"]["cmdline"][1], "--queue=default");
+  EXPECT_EQ(json["process"]["host"], "testhost");
+  EXPECT_DOUBLE_EQ(json["duration_s"].get<double>(), 500.0);
+  EXPECT_EQ(json["snapshots"], 100);
+  EXPECT_EQ(json["requests"], 20000);
+  EXPECT_EQ(json["complete"], true);
+  EXPECT_EQ(json["sample_rate_bytes"], 1);
+  EXPECT_EQ(json["memory"]["limit_bytes"], 2147483648.0);
+  EXPECT_EQ(json["memory"]["limit_source"], "cgroup memory.max");
+  EXPECT_GT(json["memory"]["in_use_bytes"].get<double>(), 1.0e9);
+  EXPECT_GT(json["memory"]["heap_live_bytes"].get<double>(), 0);
+  EXPECT_EQ(json["leak"]["per_requests"], 100);
+  EXPECT_NEAR(json["leak"]["bytes_per_n_requests"].get<double>(), 620000, 0.02 * 620000);
+  EXPECT_NEAR(json["leak"]["bytes_per_hour"].get<double>(), 6200.0 * 40 * 3600,
+              0.02 * 6200.0 * 40 * 3600);
+  ASSERT_EQ(json["leak"]["ci95"].size(), 2u);
+  EXPECT_LE(json["leak"]["ci95"][0].get<double>(), 620000 * 1.0001);
+  EXPECT_GE(json["leak"]["ci95"][1].get<double>(), 620000 * 0.9999);
+  EXPECT_GT(json["time_to_oom_s"].get<double>(), 0);
+  const auto& site = json["sites"][0];
+  EXPECT_EQ(site["classification"], "leak");
+  EXPECT_EQ(site["module"], "libclient.so");
+  EXPECT_GT(site["live_bytes"].get<double>(), 0);
+  EXPECT_GT(site["live_count"].get<double>(), 0);
+  EXPECT_TRUE(site["bytes_per_n_requests"].is_number());
+  EXPECT_TRUE(site["bytes_per_hour"].is_number());
+  EXPECT_EQ(site["frames"][1]["function"], "client_send");
+  EXPECT_EQ(site["frames"][1]["file"], "client.c");
+  EXPECT_EQ(site["frames"][1]["line"], 42);
+  EXPECT_EQ(site["frames"][1]["module"], "libclient.so");
+  EXPECT_EQ(site["frames"][1]["address"].get<std::string>().rfind("0x", 0), 0u);
+  std::vector<std::string> classes;
+  for (const auto& s : json["sites"]) classes.push_back(s["classification"]);
+  EXPECT_EQ(classes, (std::vector<std::string>{"leak", "bounded", "stable", "stable"}));
+  EXPECT_EQ(json["modules"][0]["module"], "libclient.so");
+  EXPECT_TRUE(json["modules"][0]["bytes_per_n_requests"].is_number());
+  EXPECT_TRUE(json["modules"][0]["bytes_per_hour"].is_number());
+  EXPECT_EQ(json["gate"]["passed"], true);
+  EXPECT_TRUE(json["gate"]["failures"].empty());
+}
+
+TEST(CliTest, UnreadableInputExits2NamingTheFile) {
+  const std::string garbage = TempPath("cli_garbage.pb");
+  {
+    std::mt19937 rng(3);
+    std::ofstream out(garbage, std::ios::binary);
+    for (int i = 0; i < 10000; ++i) out.put(static_cast<char>(rng()));
+  }
+  CliRun run = RunAnalyzer({garbage});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("clw-leak-analyze: " + garbage +
+                         ": corrupt zstd data at compressed byte 0"),
+            std::string::npos)
+      << run.err;
+
+  const std::string v2 = TempPath("cli_v2.pb");
+  {
+    proto::Header header = testing::MakeHeader(1);
+    header.set_format_version(2);
+    testing::SyntheticWriter writer(v2);
+    writer.WriteMessage(header);
+    writer.Close();
+  }
+  run = RunAnalyzer({v2});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find(v2 + ": unknown format version 2 (this reader knows version 1)"),
+            std::string::npos)
+      << run.err;
+
+  run = RunAnalyzer({TempPath("cli_missing.pb")});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("cannot open: No such file or directory"), std::string::npos);
+
+  // A bad file among good ones still fails the run, naming the bad one.
+  run = RunAnalyzer({WorkerFile(), garbage});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find(garbage), std::string::npos);
+}
+
+TEST(CliTest, KilledProcessFileIsReportedIncompleteWithExit0) {
+  const std::string path = TempPath("cli_killed.pb");
+  WorkerScenario scenario;
+  scenario.final = false;
+  WriteSyntheticWorker(path, scenario);
+  CliRun run = RunAnalyzer({path});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Lines(run.out)[0], "[clw] Native memory leak detected in libclient.so");
+  EXPECT_NE(run.out.find("  complete:        false ("), std::string::npos) << run.out;
+  CliRun json = RunAnalyzer({"--format", "json", path});
+  EXPECT_EQ(nlohmann::json::parse(json.out)["complete"], false);
+}
+
+// Every prefix of a small file: the analyzer never crashes; it writes a report that says
+// complete: false, or exits 2 with a message that names the file.
+TEST(CliTest, TruncatedAtEveryByteOffsetNeverCrashes) {
+  const std::string path = TempPath("cli_small.pb");
+  WorkerScenario scenario;
+  scenario.snapshots = 8;
+  scenario.requests_per_snapshot = 10;
+  scenario.churn = false;
+  WriteSyntheticWorker(path, scenario);
+  const std::string bytes = Slurp(path);
+  ASSERT_LT(bytes.size(), 4000u);
+  const std::string cut = TempPath("cli_cut.pb");
+  int reports = 0, errors = 0;
+  // Every offset goes through the analysis in process (AnalysisTest covers that); the binary,
+  // a process per run, takes every 5th offset and the last few, to stay fast under sanitizers.
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    if (length % 5 != 0 && length + 8 < bytes.size()) continue;
+    {
+      std::ofstream out(cut, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(length));
+    }
+    CliRun run = RunAnalyzer({"--format", "json", cut});
+    ASSERT_FALSE(run.signaled) << "length " << length;
+    if (run.exit_code == 0) {
+      ++reports;
+      EXPECT_EQ(nlohmann::json::parse(run.out)["complete"], false) << "length " << length;
+    } else {
+      ++errors;
+      EXPECT_EQ(run.exit_code, 2) << "length " << length;
+      EXPECT_NE(run.err.find(cut + ": "), std::string::npos) << run.err;
+    }
+  }
+  EXPECT_GT(reports, 0);
+  EXPECT_GT(errors, 0);  // prefixes without a whole header
+}
+
+TEST(CliTest, FailOnLeakGate) {
+  CliRun pass = RunAnalyzer({"--fail-on-leak", "10MiB", WorkerFile()});
+  EXPECT_EQ(pass.exit_code, 0) << pass.err;
+  EXPECT_NE(pass.out.find("\nGates: passed\n"), std::string::npos);
+  EXPECT_TRUE(pass.err.empty());
+
+  CliRun fail = RunAnalyzer({"--fail-on-leak", "1MiB", WorkerFile()});
+  EXPECT_EQ(fail.exit_code, 1);
+  EXPECT_EQ(fail.err, "[clw] gate failed: --fail-on-leak 1.0 MiB per 1,000 requests: measured "
+                      "5.91 MiB per 1,000 requests in " + WorkerFile() +
+                      "; top site: client_send (client.c:42) in libclient.so, 5.91 MiB per "
+                      "1,000 requests\n");
+  EXPECT_NE(fail.out.find("\nGates: FAILED\n"), std::string::npos);
+
+  // Per 100 requests the same leak is 605 KiB.
+  CliRun per100 = RunAnalyzer({"--per", "100", "--fail-on-leak", "600KiB", WorkerFile()});
+  EXPECT_EQ(per100.exit_code, 1);
+  EXPECT_NE(per100.err.find("measured 605 KiB per 100 requests"), std::string::npos)
+      << per100.err;
+}
+
+TEST(CliTest, FailOnLeakPerHourGate) {
+  // 6,200 B/request * 40 requests/s * 3600 s = 851 MiB per hour.
+  CliRun pass = RunAnalyzer({"--fail-on-leak-per-hour", "1GiB", WorkerFile()});
+  EXPECT_EQ(pass.exit_code, 0) << pass.err;
+  CliRun fail = RunAnalyzer({"--fail-on-leak-per-hour", "100M", WorkerFile()});
+  EXPECT_EQ(fail.exit_code, 1);
+  EXPECT_EQ(fail.err.rfind("[clw] gate failed: --fail-on-leak-per-hour 100 MiB per hour: measured "
+                           "851 MiB per hour in " + WorkerFile() +
+                           "; top site: client_send (client.c:42) in libclient.so, 851 MiB per "
+                           "hour\n", 0),
+            0u)
+      << fail.err;
+
+  // Without request counts only the per-hour gate applies; the per-request one is a usage error.
+  const std::string path = TempPath("cli_time_axis.pb");
+  WorkerScenario scenario;
+  scenario.count_requests = false;
+  WriteSyntheticWorker(path, scenario);
+  EXPECT_EQ(RunAnalyzer({"--fail-on-leak-per-hour", "100M", path}).exit_code, 1);
+  CliRun usage = RunAnalyzer({"--fail-on-leak", "1MiB", path});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find(path + ": --fail-on-leak needs request counts"), std::string::npos)
+      << usage.err;
+  EXPECT_EQ(RunAnalyzer({"--fail-on-leak", "1MiB", "--request-rate", "40", path}).exit_code, 1);
+}
+
+TEST(CliTest, BaselineGate) {
+  const std::string baseline = TempPath("cli_baseline.pb");
+  const std::string regressed = TempPath("cli_regressed.pb");
+  WriteSyntheticWorker(baseline, WorkerScenario{});
+  WorkerScenario worse;
+  worse.leak_scale = 1.5;
+  WriteSyntheticWorker(regressed, worse);
+
+  EXPECT_EQ(RunAnalyzer({"--baseline", baseline, "--max-increase", "60", regressed}).exit_code, 0);
+  CliRun fail = RunAnalyzer({"--baseline", baseline, "--max-increase", "20%", regressed});
+  EXPECT_EQ(fail.exit_code, 1);
+  EXPECT_EQ(fail.err, "[clw] gate failed: --baseline " + baseline +
+                          " --max-increase 20%: measured 8.87 MiB per 1,000 requests in " +
+                          regressed + ", baseline 5.91 MiB per 1,000 requests (+50%); top site: "
+                          "client_send (client.c:42) in libclient.so, 8.87 MiB per 1,000 "
+                          "requests\n");
+  // An improvement passes even with a 0% allowance.
+  EXPECT_EQ(RunAnalyzer({"--baseline", regressed, "--max-increase", "0", baseline}).exit_code, 0);
+
+  CliRun missing = RunAnalyzer({"--baseline", TempPath("nope.pb"), "--max-increase", "5", baseline});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--baseline: "), std::string::npos);
+}
+
+TEST(CliTest, EveryFailedGateGetsItsOwnLine) {
+  const std::string baseline = TempPath("cli_baseline_small.pb");
+  WorkerScenario small;
+  small.leak_scale = 0.5;
+  WriteSyntheticWorker(baseline, small);
+  CliRun run = RunAnalyzer({"--fail-on-leak", "1MiB", "--fail-on-leak-per-hour", "1MiB", "--baseline",
+                         baseline, "--max-increase", "10", WorkerFile()});
+  EXPECT_EQ(run.exit_code, 1);
+  const std::vector<std::string> lines = Lines(run.err);
+  ASSERT_EQ(lines.size(), 3u) << run.err;
+  EXPECT_EQ(lines[0].rfind("[clw] gate failed: --fail-on-leak 1.0 MiB", 0), 0u);
+  EXPECT_EQ(lines[1].rfind("[clw] gate failed: --fail-on-leak-per-hour 1.0 MiB", 0), 0u);
+  EXPECT_EQ(lines[2].rfind("[clw] gate failed: --baseline ", 0), 0u);
+}
+
+TEST(CliTest, SeveralFilesGiveOneReportEachAndAnAggregate) {
+  const std::string second = TempPath("cli_worker_2.pb");
+  WorkerScenario scenario;
+  scenario.seed = 9;
+  scenario.sample_rate_bytes = 64 * 1024;
+  WriteSyntheticWorker(second, scenario);
+  CliRun run = RunAnalyzer({WorkerFile(), second});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Lines(run.out)[0], "== " + WorkerFile() + " ==");
+  EXPECT_NE(run.out.find("== " + second + " ==\n[clw] Native memory leak detected in libclient.so"),
+            std::string::npos);
+  EXPECT_NE(run.out.find("== Across 2 files ==\n[clw] Native memory leak detected in libclient.so"),
+            std::string::npos);
+  EXPECT_NE(run.out.find("[leaking in 2 of 2 files]"), std::string::npos);
+
+  CliRun json_run = RunAnalyzer({"--format", "json", WorkerFile(), second});
+  ASSERT_EQ(json_run.exit_code, 0);
+  const nlohmann::json json = nlohmann::json::parse(json_run.out);
+  EXPECT_EQ(json["schema"], "clwleak-report/1");
+  ASSERT_EQ(json["files"].size(), 2u);
+  EXPECT_EQ(json["files"][1]["sample_rate_bytes"], 64 * 1024);
+  EXPECT_EQ(json["sites"][0]["module"], "libclient.so");
+  EXPECT_EQ(json["sites"][0]["files_leaking"], 2);
+  EXPECT_EQ(json["modules"][0]["module"], "libclient.so");
+  EXPECT_NEAR(json["leak"]["bytes_per_n_requests"].get<double>(), 6.2e6, 0.05 * 6.2e6);
+}
+
+}  // namespace
+}  // namespace clwleak

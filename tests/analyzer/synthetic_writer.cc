@@ -1,0 +1,207 @@
+// Test-only snapshot file writers; see synthetic_writer.h.
+#include "synthetic_writer.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <tuple>
+
+namespace clwleak::testing {
+namespace {
+
+[[noreturn]] void Die(const std::string& message) {
+  std::cerr << "synthetic_writer: " << message << "\n";
+  std::abort();
+}
+
+void AppendVarint32(uint32_t value, std::string* out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+constexpr uint64_t kStartMonotonicNs = 1'000'000'000'000ull;
+constexpr uint64_t kStartUnixNs = 1'700'000'000'000'000'000ull;
+
+}  // namespace
+
+proto::Header MakeHeader(uint64_t sample_rate_bytes, uint64_t memory_limit_bytes,
+                         const std::string& limit_source) {
+  proto::Header header;
+  header.set_format_version(1);
+  header.set_clwleak_version("test");
+  header.set_pid(4242);
+  header.set_ppid(1);
+  header.set_exe("/usr/bin/clw-worker");
+  header.add_cmdline("clw-worker");
+  header.add_cmdline("--queue=default");
+  header.set_host("testhost");
+  header.set_start_time_unix_ns(kStartUnixNs);
+  header.set_start_monotonic_ns(kStartMonotonicNs);
+  header.set_sample_rate_bytes(sample_rate_bytes);
+  header.set_memory_limit_bytes(memory_limit_bytes);
+  header.set_memory_limit_source(limit_source);
+  header.set_page_size(4096);
+  header.set_unwinder("libunwind");
+  header.set_max_depth(64);
+  header.set_track_mmap(true);
+  header.set_snapshot_interval_ns(5'000'000'000ull);
+  return header;
+}
+
+SyntheticWriter::SyntheticWriter(const std::string& path, int compression_level) {
+  file_ = std::fopen(path.c_str(), "wb");
+  if (file_ == nullptr) Die("cannot create " + path);
+  cctx_ = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, compression_level);
+  out_.resize(ZSTD_CStreamOutSize());
+}
+
+SyntheticWriter::~SyntheticWriter() {
+  if (file_ != nullptr) std::fclose(file_);
+  ZSTD_freeCCtx(cctx_);
+}
+
+uint64_t SyntheticWriter::Compress(const std::string& bytes, ZSTD_EndDirective directive) {
+  if (file_ == nullptr) Die("write after Close");
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  for (;;) {
+    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+    size_t remaining = ZSTD_compressStream2(cctx_, &out, &in, directive);
+    if (ZSTD_isError(remaining)) Die(ZSTD_getErrorName(remaining));
+    if (std::fwrite(out_.data(), 1, out.pos, file_) != out.pos) Die("short write");
+    bytes_written_ += out.pos;
+    if (remaining == 0 && in.pos == in.size) break;
+  }
+  std::fflush(file_);
+  return bytes_written_;
+}
+
+uint64_t SyntheticWriter::WriteRecord(const std::string& bytes) {
+  std::string framed;
+  AppendVarint32(static_cast<uint32_t>(bytes.size()), &framed);
+  framed += bytes;
+  return Compress(framed, ZSTD_e_flush);
+}
+
+uint64_t SyntheticWriter::WriteUnframed(const std::string& bytes) {
+  return Compress(bytes, ZSTD_e_flush);
+}
+
+uint64_t SyntheticWriter::Close(bool end_frame) {
+  if (file_ == nullptr) return bytes_written_;
+  if (end_frame) Compress("", ZSTD_e_end);
+  std::fclose(file_);
+  file_ = nullptr;
+  return bytes_written_;
+}
+
+SyntheticProfile::SyntheticProfile(const std::string& path, const proto::Header& header,
+                                   int compression_level)
+    : writer_(path, compression_level), header_(header) {
+  writer_.WriteMessage(header_);
+}
+
+uint32_t SyntheticProfile::AddStack(const std::vector<FrameSpec>& frames,
+                                    proto::AllocationKind kind) {
+  proto::Stack stack;
+  stack.set_id(next_stack_id_++);
+  stack.set_kind(kind);
+  for (const FrameSpec& spec : frames) {
+    uint32_t module_id = 0;
+    if (!spec.module_path.empty()) {
+      auto [it, inserted] = module_ids_.emplace(spec.module_path, module_ids_.size() + 1);
+      module_id = it->second;
+      if (inserted) {
+        proto::Module module;
+        module.set_id(module_id);
+        module.set_path(spec.module_path);
+        module.set_load_address(0x7f0000000000ull + (uint64_t{module_id} << 24));
+        module.set_size(1 << 20);
+        pending_modules_.push_back(module);
+      }
+    }
+    auto key = std::make_tuple(spec.function, spec.file, spec.line, spec.module_path);
+    auto [it, inserted] = frame_ids_.emplace(key, frame_ids_.size() + 1);
+    if (inserted) {
+      proto::Frame frame;
+      frame.set_id(it->second);
+      frame.set_address(next_address_);
+      frame.set_module_id(module_id);
+      frame.set_function(spec.function);
+      frame.set_file(spec.file);
+      frame.set_line(spec.line);
+      frame.set_module_offset(next_address_ & 0xffffff);
+      next_address_ += 0x40;
+      pending_frames_.push_back(frame);
+    }
+    stack.add_frame_ids(it->second);
+  }
+  pending_stacks_.push_back(stack);
+  proto::StackStats zero;
+  zero.set_stack_id(stack.id());
+  current_[stack.id()] = zero;
+  return stack.id();
+}
+
+void SyntheticProfile::SetCounters(uint32_t stack_id, const proto::StackStats& counters) {
+  proto::StackStats& current = current_[stack_id];
+  current = counters;
+  current.set_stack_id(stack_id);
+}
+
+void SyntheticProfile::SetLive(uint32_t stack_id, uint64_t live_bytes, uint64_t live_count,
+                               uint64_t live_samples) {
+  proto::StackStats& current = current_[stack_id];
+  current.set_stack_id(stack_id);
+  // Keep the cumulative totals consistent with the live values: growth is an allocation, a drop
+  // is a free.
+  if (live_bytes > current.live_bytes()) {
+    current.set_allocated_bytes(current.allocated_bytes() + live_bytes - current.live_bytes());
+  } else {
+    current.set_freed_bytes(current.freed_bytes() + current.live_bytes() - live_bytes);
+  }
+  if (live_count > current.live_count()) {
+    current.set_allocated_count(current.allocated_count() + live_count - current.live_count());
+  } else {
+    current.set_freed_count(current.freed_count() + current.live_count() - live_count);
+  }
+  current.set_live_bytes(live_bytes);
+  current.set_live_count(live_count);
+  current.set_live_samples(live_samples);
+}
+
+uint64_t SyntheticProfile::WriteSnapshot(const SnapshotFacts& facts, bool final) {
+  proto::Snapshot snapshot;
+  snapshot.set_sequence(sequence_++);
+  const uint64_t elapsed_ns = static_cast<uint64_t>(facts.seconds * 1e9);
+  snapshot.set_wall_time_unix_ns(header_.start_time_unix_ns() + elapsed_ns);
+  snapshot.set_monotonic_ns(header_.start_monotonic_ns() + elapsed_ns);
+  snapshot.set_requests(facts.requests);
+  snapshot.set_rss_bytes(facts.rss_bytes);
+  if (facts.cgroup_memory_current) snapshot.set_cgroup_memory_current(*facts.cgroup_memory_current);
+  for (auto& module : pending_modules_) *snapshot.add_new_modules() = module;
+  for (auto& frame : pending_frames_) *snapshot.add_new_frames() = frame;
+  for (auto& stack : pending_stacks_) *snapshot.add_new_stacks() = stack;
+  pending_modules_.clear();
+  pending_frames_.clear();
+  pending_stacks_.clear();
+  uint64_t heap_live = 0;
+  for (const auto& [id, counters] : current_) {
+    heap_live += counters.live_bytes();
+    std::string serialized = counters.SerializeAsString();
+    auto written = written_.find(id);
+    if (final || written == written_.end() || written->second != serialized) {
+      *snapshot.add_stacks() = counters;
+      written_[id] = std::move(serialized);
+    }
+  }
+  snapshot.set_heap_live_bytes(heap_live);
+  *snapshot.mutable_drops() = facts.drops;
+  snapshot.set_final(final);
+  snapshot.set_trigger(final ? "exit" : "interval");
+  return writer_.WriteMessage(snapshot);
+}
+
+}  // namespace clwleak::testing
