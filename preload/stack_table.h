@@ -4,18 +4,19 @@
 // Lock-free and allocation-free, sized at start-up:
 //  - `records_`: one cache-line-sized StackRecord per id, in id order (ids are dense: 0, 1, 2, ...).
 //  - `frames_`: a bump arena of return addresses that records point into.
-//  - `index_`: open-addressing hash slots (hash -> id+1) used to find an existing stack.
-// Interning claims an index slot by CAS-ing its hash from 0, takes the next id and arena space with
-// fetch_add, fills the record, then publishes: record.published (release) and slot.id (release).
-// A thread that meets a slot with its hash but no id yet waits a bounded number of spins for the
-// owner to publish (the owner is never the same thread: sampling is not re-entrant), then gives up
-// and the caller counts a drop. Records are never removed: stacks live as long as the process.
+//  - `index_`: open-addressing hash slots, each one 64-bit word: (32-bit hash tag << 32) | (id + 1),
+//    0 when empty. A slot goes from empty to final in one CAS, so no reader ever waits for a writer.
+// Interning a new stack: take the next id and arena space with fetch_add, fill the record, publish
+// it (record.published, release), then CAS the slot word in. Two threads that meet the same new
+// stack at once both make a record; the CAS loser returns the winner's id and its own record stays
+// an orphan that nothing counts against (a few bytes, only on a first sighting race).
+// Records are never removed: stacks live as long as the process.
 //
 // Counters: allocated_* and freed_* are only ever added to (relaxed atomics); live = allocated -
 // freed. The writer reads freed before allocated, so the live value it computes is never negative.
 //
-// Thread-safety: Intern/RecordAllocation/RecordFree from any thread; the writer thread reads
-// records [0, published_count()) and their counters.
+// Thread-safety: Intern/RecordAllocation/RecordFree from any thread, never blocking; the writer
+// thread reads records [0, id_count()) that are published, and their counters.
 #pragma once
 
 #include <atomic>
@@ -73,26 +74,23 @@ class StackTable {
   }
   const StackRecord& record(uint32_t id) const { return records_[id]; }
 
-  // In a forked child: a thread that was interning a stack when the parent forked does not exist
-  // here, so its half-made record is published empty and its index slot poisoned; otherwise the
-  // writer (which emits ids in order) and other interners would wait for it forever.
+  // In a forked child: a thread that was filling a record when the parent forked does not exist
+  // here, so its half-made record is published empty; otherwise the writer, which emits ids in
+  // order, would wait for it forever.
   void AbandonUnpublishedAfterFork();
   uint32_t capacity() const { return max_stacks_; }
   const uintptr_t* frames(uint32_t id) const { return frames_ + records_[id].frames_offset; }
 
  private:
-  struct IndexSlot {
-    std::atomic<uint64_t> hash;  // 0 = empty
-    std::atomic<uint32_t> id_plus_one;  // 0 = not yet published
-    uint32_t padding;
-  };
 
   static uint64_t Hash(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
   bool SameStack(uint32_t id, const uintptr_t* frames, uint32_t depth, AllocationKind kind) const;
+  // A new, published record for the stack; kInvalidId when the table or the arena is full.
+  uint32_t CreateRecord(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
 
   StackRecord* records_ = nullptr;
   uintptr_t* frames_ = nullptr;
-  IndexSlot* index_ = nullptr;
+  std::atomic<uint64_t>* index_ = nullptr;  // (tag << 32) | (id + 1); 0 = empty
   uint64_t index_mask_ = 0;
   uint32_t max_stacks_ = 0;
   uint64_t frame_capacity_ = 0;

@@ -129,8 +129,16 @@ TEST(StackTable, ConcurrentInterningAgreesOnIds) {
   }
   for (auto& thread : threads) thread.join();
   for (int t = 1; t < 4; ++t) EXPECT_EQ(seen[t], seen[0]);
-  EXPECT_EQ(stacks.id_count(), 1000u);
-  for (uint32_t id = 0; id < 1000; ++id) EXPECT_TRUE(stacks.IsPublished(id));
+  // Threads that met a new stack at the same moment may each have made a record; one of them is
+  // found from then on, the others stay unused. Every record is published.
+  EXPECT_GE(stacks.id_count(), 1000u);
+  EXPECT_LE(stacks.id_count(), 4000u);
+  for (uint32_t id = 0; id < stacks.id_count(); ++id) EXPECT_TRUE(stacks.IsPublished(id));
+  for (uintptr_t i = 0; i < 1000; ++i) {
+    uintptr_t frames[3] = {i, i * 7, i * 13};
+    EXPECT_EQ(stacks.Intern(frames, 3, AllocationKind::kHeap), seen[0][i]);
+    EXPECT_EQ(stacks.frames(seen[0][i])[1], i * 7);
+  }
 }
 
 struct Removed {
