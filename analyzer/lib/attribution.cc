@@ -10,7 +10,28 @@ bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
+// The qualified name of a demangled function, without a leading return type:
+// "void std::vector<int>::push_back(int const&)" -> "std::vector<int>::push_back".
+std::string_view QualifiedName(std::string_view function) {
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < function.size(); ++i) {
+    const char c = function[i];
+    if (c == '<') ++depth;
+    if (c == '>') --depth;
+    if (c == '(' && depth == 0) return function.substr(start, i - start);
+    if (c == ' ' && depth == 0) start = i + 1;
+  }
+  return function.substr(start);
+}
+
 }  // namespace
+
+bool IsStandardLibraryFunction(std::string_view function) {
+  if (StartsWith(function, "operator new") || StartsWith(function, "operator delete")) return true;
+  const std::string_view name = QualifiedName(function);
+  return StartsWith(name, "std::") || StartsWith(name, "__gnu_cxx::");
+}
 
 std::string ModuleBasename(std::string_view path) {
   const size_t slash = path.rfind('/');
@@ -43,6 +64,14 @@ Attribution Attribute(const ProfileState& state, uint32_t stack_id) {
     if (!IsRuntimeModule(module->path())) {
       result.module = ModuleBasename(module->path());
       result.site_frame = static_cast<int>(i);
+      // Standard-library templates compiled into the module (std::string, std::vector, ...) are
+      // not the code that wants the memory: name the site after their caller in the same module.
+      for (size_t j = i; j + 1 < frames.size() && IsStandardLibraryFunction(frames[j]->function());
+           ++j) {
+        const proto::Module* next = state.ModuleOf(*frames[j + 1]);
+        if (next == nullptr || next->path() != module->path()) break;
+        result.site_frame = static_cast<int>(j + 1);
+      }
       return result;
     }
   }

@@ -21,12 +21,17 @@ std::string ModuleBasename(std::string_view path);
 // mimalloc).
 bool IsRuntimeModule(std::string_view module_path);
 
+// True for demangled names in the C++ standard library (std::, __gnu_cxx::, operator new/delete),
+// whatever return type precedes them.
+bool IsStandardLibraryFunction(std::string_view function);
+
 struct Attribution {
   std::string module;   // basename; "[unknown]" when no frame has a module
   int site_frame = -1;  // index into ProfileState::FramesOf(stack); -1 when the stack has no frames
 };
 
-// The first frame outside the runtime with a known module. When every frame is runtime (memory
+// The first frame outside the runtime with a known module; within that module, standard-library
+// template frames are skipped so the site names their caller. When every frame is runtime (memory
 // the runtime allocates for itself) the innermost frame with a module is used.
 Attribution Attribute(const ProfileState& state, uint32_t stack_id);
 
