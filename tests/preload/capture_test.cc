@@ -328,6 +328,43 @@ TEST(Capture, DisableMakesThePreloadAPassThrough) {
   EXPECT_TRUE(run.files.empty());
 }
 
+TEST(Capture, EveryVariableIsHonoured) {
+  const std::string directory = MakeTempDir("variables");
+  const std::string counter = directory + "/requests";
+  FILE* f = fopen(counter.c_str(), "w");
+  fputs("12345\n", f);
+  fclose(f);
+  ProfiledRun run = RunProfiled({INTERPOSE_EXERCISE}, {{"CLWLEAK_SAMPLE_RATE", "1"},
+                                                       {"CLWLEAK_MEMORY_LIMIT", "3GiB"},
+                                                       {"CLW_MEMORY_LIMIT", "1000"},
+                                                       {"CLWLEAK_MAX_DEPTH", "3"},
+                                                       {"CLWLEAK_MMAP", "0"},
+                                                       {"CLWLEAK_INTERVAL", "250ms"},
+                                                       {"CLWLEAK_REQUEST_COUNTER_FILE", counter}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete) << file.error;
+  EXPECT_EQ(file.header.memory_limit_bytes(), 3ull << 30);
+  EXPECT_EQ(file.header.memory_limit_source(), "CLWLEAK_MEMORY_LIMIT");
+  EXPECT_EQ(file.header.max_depth(), 3u);
+  EXPECT_FALSE(file.header.track_mmap());
+  EXPECT_EQ(file.header.snapshot_interval_ns(), 250000000u);
+  EXPECT_EQ(file.last_snapshot.requests(), 12345u);
+  EXPECT_FALSE(file.state.stacks.empty());
+  for (const auto& [id, stack] : file.state.stacks) {
+    EXPECT_LE(stack.frame_ids_size(), 3) << "stack " << id;
+    EXPECT_EQ(stack.kind(), proto::HEAP) << "stack " << id;  // mappings are not tracked
+  }
+
+  // Without CLWLEAK_MEMORY_LIMIT, the worker's own CLW_MEMORY_LIMIT is the limit.
+  ProfiledRun fallback = RunProfiled({LEAKY_PROGRAM, "10", "10"}, {{"CLW_MEMORY_LIMIT", "2147483648"}});
+  ASSERT_EQ(fallback.files.size(), 1u);
+  WholeFile limited = ReadWholeFile(fallback.files[0]);
+  EXPECT_EQ(limited.header.memory_limit_bytes(), 2147483648u);
+  EXPECT_EQ(limited.header.memory_limit_source(), "CLW_MEMORY_LIMIT");
+}
+
 TEST(Capture, FramePointerUnwinderNamesTheLeakingFunction) {
   ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "2000", "100"},
                                 {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_UNWIND", "fp"}});
