@@ -2,6 +2,8 @@
 #include "snapshot_writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +23,7 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr int kZstdLevel = 3;
 constexpr uint64_t kRequestTimeoutNs = 10ull * 1000 * 1000 * 1000;
 constexpr uint64_t kFinishTimeoutNs = 5ull * 1000 * 1000 * 1000;
+constexpr int kHighDescriptor = 900;  // below the usual 1024 soft limit
 constexpr uint64_t kSymbolizeTimeoutNs = 2ull * 1000 * 1000 * 1000;
 
 timespec MonotonicDeadline(uint64_t deadline_ns) {
@@ -202,8 +205,17 @@ void SnapshotWriter::ResetFileState() {
   symbolizer_.ForgetEmitted();
 }
 
+bool SnapshotWriter::StillOwnsFile() const {
+  // The host may have closed every descriptor (a daemon does) and reused the number for a file or
+  // socket of its own: writing there would corrupt the host's data. The descriptor is ours only
+  // while it still names the file we created.
+  struct stat now;
+  return fd_ >= 0 && fstat(fd_, &now) == 0 && now.st_dev == file_device_ &&
+         now.st_ino == file_inode_;
+}
+
 void SnapshotWriter::CloseFile() {
-  if (fd_ >= 0) close(fd_);
+  if (StillOwnsFile()) close(fd_);
   fd_ = -1;
   if (zstd_ != nullptr) ZSTD_freeCCtx(zstd_);
   zstd_ = nullptr;
@@ -232,6 +244,19 @@ bool SnapshotWriter::EnsureFileOpen() {
     return false;
   }
   path_ = created;
+  // Keep clear of the low descriptor numbers the host uses; fine to stay put if it cannot move.
+  int high = fcntl(fd_, F_DUPFD_CLOEXEC, kHighDescriptor);
+  if (high >= 0) {
+    close(fd_);
+    fd_ = high;
+  }
+  struct stat created_file;
+  if (fstat(fd_, &created_file) != 0) {
+    FailOutput("cannot inspect snapshot file");
+    return false;
+  }
+  file_device_ = created_file.st_dev;
+  file_inode_ = created_file.st_ino;
   zstd_ = ZSTD_createCCtx();
   if (zstd_ == nullptr) {
     errno = ENOMEM;
@@ -395,6 +420,12 @@ bool SnapshotWriter::AppendMessage(const google::protobuf::MessageLite& message,
 
 bool SnapshotWriter::WriteCompressed(const std::string& bytes, bool last) {
   if (fd_ < 0) return false;
+  if (!StillOwnsFile()) {
+    fd_ = -1;  // the number is the host's now: never write to it, never close it
+    errno = EBADF;
+    FailOutput("the host closed or replaced the descriptor of snapshot file");
+    return false;
+  }
   std::string output(ZSTD_CStreamOutSize(), '\0');
   ZSTD_inBuffer input = {bytes.data(), bytes.size(), 0};
   size_t remaining;

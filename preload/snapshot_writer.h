@@ -10,11 +10,14 @@
 // host. The writer thread is permanently "busy" (never sampled) and blocks every signal.
 // Fork: PrepareFork() takes `mutex_` so the child inherits a consistent writer; the child restarts
 // with a new file (follow) or stays silent (off).
+// The descriptor is kept at a high number and checked (fstat: same device and inode) before every
+// write, so a host that closes every descriptor and reuses the number never gets our bytes.
 // Output errors (unwritable path, full disk) produce one `[clwleak]` warning; the file keeps every
 // snapshot completed before the error and the host goes on.
 #pragma once
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <zstd.h>
 
 #include <cstdint>
@@ -60,6 +63,7 @@ class SnapshotWriter {
   bool WriteCompressed(const std::string& bytes, bool last);
   void FailOutput(const char* what);
   void CloseFile();
+  bool StillOwnsFile() const;
   void ResetFileState();
   uint64_t CurrentRequests() const;
 
@@ -86,6 +90,8 @@ class SnapshotWriter {
   bool file_attempted_ = false;
   bool output_failed_ = false;
   int fd_ = -1;
+  dev_t file_device_ = 0;     // identity of the file we created, to recognise our descriptor
+  ino_t file_inode_ = 0;
   std::string path_;
   ZSTD_CCtx* zstd_ = nullptr;
   uint64_t sequence_ = 0;

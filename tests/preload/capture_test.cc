@@ -365,6 +365,32 @@ TEST(Capture, EveryVariableIsHonoured) {
   EXPECT_EQ(limited.header.memory_limit_source(), "CLW_MEMORY_LIMIT");
 }
 
+TEST(Capture, HostThatClosesEveryDescriptorNeverGetsOurBytes) {
+  const std::string directory = MakeTempDir("fd_closer");
+  ProgramOptions bare;
+  bare.argv = {FD_CLOSER, directory + "/bare.txt"};
+  bare.preload = false;
+  ProgramResult expected = RunProgram(bare);
+  ASSERT_EQ(expected.exit_code, 0);
+
+  ProgramOptions options;
+  options.argv = {FD_CLOSER, directory + "/host.txt"};
+  options.env = {{"CLWLEAK_OUTPUT", directory + "/%e.%p.pb"}, {"CLWLEAK_INTERVAL", "50ms"},
+                 {"CLWLEAK_SAMPLE_RATE", "1"}};
+  ProgramResult result = RunProgram(options);
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, expected.out);  // the host's file holds exactly what the host wrote
+  size_t first = result.err.find("[clwleak]");
+  ASSERT_NE(first, std::string::npos) << "the lost output file is reported";
+  EXPECT_EQ(result.err.find("[clwleak]", first + 1), std::string::npos) << result.err;
+  // What was written before the host took the descriptor is still a readable file.
+  std::vector<std::string> files = ListFiles(directory, "fd_closer.");
+  ASSERT_EQ(files.size(), 1u);
+  WholeFile file = ReadWholeFile(files[0]);
+  EXPECT_TRUE(file.opened) << file.error;
+  EXPECT_NE(file.end, ReadStatus::kError) << file.error;
+}
+
 TEST(Capture, FramePointerUnwinderNamesTheLeakingFunction) {
   ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "2000", "100"},
                                 {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_UNWIND", "fp"}});
