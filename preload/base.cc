@@ -32,20 +32,28 @@ static void WriteAll(const char* data, size_t length) {
   errno = saved_errno;
 }
 
+FixedMessage& FixedMessage::Append(const char* text) {
+  size_t n = strlen(text);
+  if (n > sizeof(text_) - 2 - used_) n = sizeof(text_) - 2 - used_;
+  memcpy(text_ + used_, text, n);
+  used_ += n;
+  text_[used_] = '\0';
+  return *this;
+}
+
+FixedMessage& FixedMessage::EndLine() {
+  if (used_ + 1 >= sizeof(text_)) return *this;
+  text_[used_++] = '\n';
+  text_[used_] = '\0';
+  return *this;
+}
+
 void Warn2(const char* message, const char* detail) {
-  char line[512];
-  size_t used = 0;
-  auto append = [&](const char* text) {
-    size_t n = strlen(text);
-    if (n > sizeof(line) - 2 - used) n = sizeof(line) - 2 - used;
-    memcpy(line + used, text, n);
-    used += n;
-  };
-  append("[clwleak] ");
-  append(message);
-  if (detail != nullptr) append(detail);
-  line[used++] = '\n';
-  WriteAll(line, used);
+  FixedMessage line;
+  line.Append("[clwleak] ").Append(message);
+  if (detail != nullptr) line.Append(detail);
+  line.EndLine();
+  WriteAll(line.c_str(), line.size());
 }
 
 void Warn(const char* message) { Warn2(message, nullptr); }

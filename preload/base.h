@@ -23,6 +23,20 @@ constexpr size_t kCacheLine = 64;
 void* RawMapAnonymous(size_t bytes);
 void RawUnmap(void* address, size_t bytes);
 
+// A message built in a fixed buffer (silently truncated), for code that must not allocate.
+class FixedMessage {
+ public:
+  FixedMessage& Append(const char* text);
+  // Ends the message with a newline, which always fits (Append keeps a byte free for it).
+  FixedMessage& EndLine();
+  const char* c_str() const { return text_; }
+  size_t size() const { return used_; }
+
+ private:
+  char text_[512] = {};
+  size_t used_ = 0;
+};
+
 // Writes "[clwleak] <message>\n" to stderr with write(2). Safe inside malloc and signal handlers.
 void Warn(const char* message);
 void Warn2(const char* message, const char* detail);

@@ -30,22 +30,10 @@ bool MultiplyChecked(uint64_t value, uint64_t factor, uint64_t* out) {
 }
 
 void WarnBadValue(const char* variable, const char* value, const char* default_text) {
-  char message[256];
-  size_t used = 0;
-  auto append = [&](const char* text) {
-    size_t n = strlen(text);
-    if (n > sizeof(message) - 1 - used) n = sizeof(message) - 1 - used;
-    memcpy(message + used, text, n);
-    used += n;
-  };
-  append("ignoring malformed ");
-  append(variable);
-  append("='");
-  append(value);
-  append("', using the default ");
-  append(default_text);
-  message[used] = '\0';
-  Warn(message);
+  FixedMessage message;
+  message.Append("ignoring malformed ").Append(variable).Append("='").Append(value);
+  message.Append("', using the default ").Append(default_text);
+  Warn(message.c_str());
 }
 
 void CopyString(char* destination, size_t capacity, const char* source) {

@@ -124,32 +124,28 @@ void SnapshotWriter::Run() {
   pthread_mutex_unlock(&mutex_);
 }
 
+bool SnapshotWriter::PostAndWait(uint64_t* requested, const uint64_t* served, uint64_t timeout_ns) {
+  if (!thread_running_ || finished_ || finish_requested_) return false;
+  const uint64_t ticket = ++*requested;
+  pthread_cond_signal(&wake_);
+  timespec deadline = MonotonicDeadline(MonotonicNanos() + timeout_ns);
+  while (*served < ticket && !finished_) {
+    if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
+  }
+  return *served >= ticket;
+}
+
 int SnapshotWriter::RequestSnapshot() {
   pthread_mutex_lock(&mutex_);
-  int result = -1;
-  if (thread_running_ && !finished_ && !finish_requested_) {
-    uint64_t ticket = ++requested_;
-    pthread_cond_signal(&wake_);
-    timespec deadline = MonotonicDeadline(MonotonicNanos() + kRequestTimeoutNs);
-    while (served_ < ticket && !finished_) {
-      if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
-    }
-    if (served_ >= ticket && last_request_ok_) result = 0;
-  }
+  const bool served = PostAndWait(&requested_, &served_, kRequestTimeoutNs);
+  const int result = served && last_request_ok_ ? 0 : -1;
   pthread_mutex_unlock(&mutex_);
   return result;
 }
 
 void SnapshotWriter::SymbolizeNow() {
   pthread_mutex_lock(&mutex_);
-  if (thread_running_ && !finished_ && !finish_requested_) {
-    uint64_t ticket = ++symbolize_requested_;
-    pthread_cond_signal(&wake_);
-    timespec deadline = MonotonicDeadline(MonotonicNanos() + kSymbolizeTimeoutNs);
-    while (symbolize_served_ < ticket && !finished_) {
-      if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
-    }
-  }
+  PostAndWait(&symbolize_requested_, &symbolize_served_, kSymbolizeTimeoutNs);
   pthread_mutex_unlock(&mutex_);
 }
 

@@ -52,6 +52,9 @@ class SnapshotWriter {
 
  private:
   static void* ThreadMain(void* self);
+  // With mutex_ held: posts a request (++*requested), wakes the writer and waits until *served
+  // reaches it or the timeout passes. False when the writer is not running or did not get to it.
+  bool PostAndWait(uint64_t* requested, const uint64_t* served, uint64_t timeout_ns);
   void Run();
   // All below run on the writer thread (or the thread that holds mutex_ at exit) with mutex_ held.
   bool WriteSnapshot(const char* trigger, bool final);

@@ -1,14 +1,20 @@
 // clw-leak-analyze: the offline analyzer's command line. Parses flags, analyses each file with
-// clwleak_analysis, evaluates the gates and writes the text or JSON report. Exit codes (DESIGN.md):
+// clwleak_analysis, evaluates the gates and writes the report in the format asked for. Exit codes (DESIGN.md):
 // 0 report written and every gate passed, 1 a gate failed, 2 usage error or unreadable input.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 
 #include "analysis.h"
+#include "folded_report.h"
 #include "gates.h"
 #include "json_report.h"
+#include "junit_report.h"
 #include "options.h"
+#include "pprof_report.h"
+#include "prometheus_report.h"
 #include "text_report.h"
 
 namespace {
@@ -61,9 +67,26 @@ int main(int argc, char** argv) {
   if (files.size() > 1) aggregate = analysis::Aggregate(files, options.analysis.per_requests);
   const analysis::AggregateReport* aggregate_or_null = files.size() > 1 ? &aggregate : nullptr;
 
-  const std::string report = options.format == "json"
-                                 ? cli::RenderJson(files, aggregate_or_null, gate)
-                                 : cli::RenderText(files, aggregate_or_null, gate);
+  std::string report;
+  if (options.format == "json") {
+    report = cli::RenderJson(files, aggregate_or_null, gate);
+  } else if (options.format == "folded") {
+    report = cli::RenderFolded(files, aggregate_or_null);
+  } else if (options.format == "prometheus") {
+    report = cli::RenderPrometheus(files, gate);
+  } else if (options.format == "junit") {
+    report = cli::RenderJunit(files, options.baseline.empty() ? nullptr : &baseline, options.gates,
+                              gate);
+  } else if (options.format == "pprof") {
+    if (options.output.empty() && isatty(STDOUT_FILENO)) {
+      return Fail("--format pprof writes a binary file: give -o PATH (e.g. -o leaks.pb.gz)");
+    }
+    std::string profile;
+    if (!cli::BuildPprofProfile(files, &profile, &error)) return Fail(error);
+    report = cli::Gzip(profile);
+  } else {
+    report = cli::RenderText(files, aggregate_or_null, gate);
+  }
   if (options.output.empty()) {
     std::cout << report << std::flush;
     if (!std::cout) return Fail("cannot write the report to standard output");

@@ -65,7 +65,11 @@ memory limit. Several files (a fleet of workers) give one report per file plus a
 
 Options:
   --per N                  report leaks per N requests (default 1000)
-  --format F               text (default) or json (schema clwleak-report/1)
+  --format F               text (default); json (schema clwleak-report/1); folded (flame-graph
+                           stacks: leaked bytes per N requests); prometheus (OpenMetrics text
+                           for node_exporter's textfile collector); junit (one test case per
+                           gate); pprof (gzipped profile.proto for go tool pprof, Pyroscope;
+                           binary: needs -o unless stdout is not a terminal)
   -o PATH                  write the report to PATH instead of standard output
   --memory-limit SIZE      memory limit for the time-to-OOM projection (overrides the file's)
   --request-rate R         requests per second, for files without request counts
@@ -145,8 +149,10 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
       options->analysis.per_requests = static_cast<uint64_t>(per);
     } else if (name == "--format") {
       if (!take_value()) return false;
-      if (value != "text" && value != "json") {
-        *error = "--format: '" + value + "' is not supported (use text or json)";
+      if (value != "text" && value != "json" && value != "folded" && value != "prometheus" &&
+          value != "junit" && value != "pprof") {
+        *error = "--format: '" + value +
+                 "' is not supported (use text, json, folded, prometheus, junit or pprof)";
         return false;
       }
       options->format = value;

@@ -6,11 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <iterator>
 
 #include "synthetic_worker.h"
 #include "test_paths.h"
+#include "truncation_check.h"
 
 namespace clwleak::analysis {
 namespace {
@@ -229,27 +228,7 @@ TEST(AnalysisTest, EveryTruncationIsAReportOrAClearError) {
   scenario.requests_per_snapshot = 10;
   scenario.churn = false;
   WriteSyntheticWorker(path, scenario);
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string cut = TempPath("small_worker_cut.pb");
-  int reports = 0, errors = 0;
-  for (size_t length = 0; length < bytes.size(); ++length) {
-    {
-      std::ofstream out(cut, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(length));
-    }
-    FileReport report;
-    std::string error;
-    if (AnalyzeFile(cut, {}, &report, &error)) {
-      ++reports;
-      EXPECT_FALSE(report.complete) << "length " << length;
-    } else {
-      ++errors;
-      EXPECT_EQ(error.rfind(cut + ": ", 0), 0u) << "length " << length << ": " << error;
-    }
-  }
-  EXPECT_GT(reports, 0);
-  EXPECT_GT(errors, 0);  // prefixes without a whole header
+  ExpectEveryTruncationReportsOrFails(path);
 }
 
 TEST(AnalysisTest, AggregatesAFleetByStackAndModule) {

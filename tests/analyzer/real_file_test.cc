@@ -4,11 +4,9 @@
 // prints. The same file cut at every byte must give a report or a clear error, never a crash.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "analysis.h"
 #include "program_runner.h"
+#include "truncation_check.h"
 
 namespace clwleak::analysis {
 namespace {
@@ -75,27 +73,7 @@ TEST(RealFile, EveryTruncationOfARealFileIsAReportOrAClearError) {
   ProgramResult result;
   const std::string path = WriteRealFile("real_small", "3000", "1", &result);
   ASSERT_FALSE(path.empty());
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string cut = path + ".cut";
-  int reports = 0, errors = 0;
-  for (size_t length = 0; length < bytes.size(); ++length) {
-    {
-      std::ofstream out(cut, std::ios::binary | std::ios::trunc);
-      out.write(bytes.data(), static_cast<std::streamsize>(length));
-    }
-    FileReport report;
-    std::string error;
-    if (AnalyzeFile(cut, {}, &report, &error)) {
-      ++reports;
-      EXPECT_FALSE(report.complete) << "length " << length;
-    } else {
-      ++errors;
-      EXPECT_EQ(error.rfind(cut + ": ", 0), 0u) << "length " << length << ": " << error;
-    }
-  }
-  EXPECT_GT(reports, 0);
-  EXPECT_GT(errors, 0);
+  ExpectEveryTruncationReportsOrFails(path);
 }
 
 }  // namespace

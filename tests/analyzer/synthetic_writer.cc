@@ -1,6 +1,7 @@
 // Test-only snapshot file writers; see synthetic_writer.h.
 #include "synthetic_writer.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <tuple>
@@ -97,6 +98,12 @@ uint64_t SyntheticWriter::Close(bool end_frame) {
   return bytes_written_;
 }
 
+namespace {
+uint64_t ModuleLoadAddress(uint32_t module_id) {
+  return 0x7f0000000000ull + (uint64_t{module_id} << 24);
+}
+}  // namespace
+
 SyntheticProfile::SyntheticProfile(const std::string& path, const proto::Header& header,
                                    int compression_level)
     : writer_(path, compression_level), header_(header) {
@@ -117,8 +124,12 @@ uint32_t SyntheticProfile::AddStack(const std::vector<FrameSpec>& frames,
         proto::Module module;
         module.set_id(module_id);
         module.set_path(spec.module_path);
-        module.set_load_address(0x7f0000000000ull + (uint64_t{module_id} << 24));
-        module.set_size(1 << 20);
+        module.set_load_address(ModuleLoadAddress(module_id));
+        module.set_size(1 << 24);  // spans every module_offset below (24 bits)
+        // A GNU build id as the preload records it (lower-case hex): 20 bytes, from the module id.
+        char build_id[41];
+        std::snprintf(build_id, sizeof build_id, "%08x%032x", module_id, 0xc1u);
+        module.set_build_id(build_id);
         pending_modules_.push_back(module);
       }
     }
@@ -127,12 +138,14 @@ uint32_t SyntheticProfile::AddStack(const std::vector<FrameSpec>& frames,
     if (inserted) {
       proto::Frame frame;
       frame.set_id(it->second);
-      frame.set_address(next_address_);
+      // Inside its module as the preload records it: address = load address + module offset.
+      const uint64_t offset = next_address_ & 0xffffff;
+      frame.set_address(module_id != 0 ? ModuleLoadAddress(module_id) + offset : next_address_);
       frame.set_module_id(module_id);
       frame.set_function(spec.function);
       frame.set_file(spec.file);
       frame.set_line(spec.line);
-      frame.set_module_offset(next_address_ & 0xffffff);
+      frame.set_module_offset(offset);
       next_address_ += 0x40;
       pending_frames_.push_back(frame);
     }

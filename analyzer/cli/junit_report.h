@@ -1,0 +1,29 @@
+// The JUnit XML report of clw-leak-analyze (`--format junit -o leaks.xml`), for CI systems that
+// show test results (GitHub Actions reporters, GitLab's junit artifacts, Jenkins). One testsuite
+// "clwleak.gates"; one testcase per requested gate and input file, named after the gate and its
+// limit; a failed gate is a <failure> whose message is the gate's line (limit, measured value and
+// file, top site) and whose body lists the measured value, the limit and the top leaking site with
+// its stack. With no gate requested there is one passing testcase, "no gate configured", that
+// carries the leak rate. Which gates failed is decided by analysis::EvaluateGates (the same
+// decision as the exit code); this file only lays it out. Called by main.cc.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "gates.h"
+#include "report.h"
+
+namespace clwleak::cli {
+
+// `baseline` is the baseline run when --baseline was given, else null.
+std::string RenderJunit(const std::vector<analysis::FileReport>& files,
+                        const analysis::FileReport* baseline,
+                        const analysis::GateOptions& options, const analysis::GateReport& gate);
+
+// Escapes text for XML (& < > " ') and replaces the control characters XML 1.0 cannot carry. In an
+// attribute value (`attribute`) newlines and tabs become character references, since a parser
+// would otherwise normalise them to spaces; in character data they stay as they are.
+std::string EscapeXml(const std::string& text, bool attribute = true);
+
+}  // namespace clwleak::cli

@@ -1,0 +1,62 @@
+// Test-only helpers that run the clw-leak-analyze binary (path in CLW_LEAK_ANALYZE) or any other
+// command through /bin/sh and capture its exit code and output. Used by formats_test.cc.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "test_paths.h"
+
+namespace clwleak::testing {
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline std::string ShellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// Runs `command` (already quoted for sh) with stdout and stderr captured, stdin from /dev/null.
+inline CommandRun RunShell(const std::string& command) {
+  static int counter = 0;
+  const std::string out = TempPath("run_out_" + std::to_string(counter));
+  const std::string err = TempPath("run_err_" + std::to_string(counter++));
+  const int status = std::system(
+      (command + " >" + ShellQuote(out) + " 2>" + ShellQuote(err) + " </dev/null").c_str());
+  CommandRun run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = Slurp(out);
+  run.err = Slurp(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return run;
+}
+
+inline CommandRun RunProgram(const std::string& program, const std::vector<std::string>& args) {
+  std::string command = ShellQuote(program);
+  for (const std::string& arg : args) command += " " + ShellQuote(arg);
+  return RunShell(command);
+}
+
+// True when `name` is an executable on PATH.
+inline bool OnPath(const std::string& name) {
+  return std::system(("command -v " + ShellQuote(name) + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+}  // namespace clwleak::testing
