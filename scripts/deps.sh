@@ -6,7 +6,7 @@ clwleak_build_packages=(
   libprotobuf-dev protobuf-compiler
   libgtest-dev libbenchmark-dev
   nlohmann-json3-dev
-  python3 zstd
+  python3 zstd zlib1g-dev
 )
 
 # install_missing PACKAGE...: apt-get install the packages that dpkg does not report installed.
@@ -21,4 +21,23 @@ install_missing() {
   [ "$(id -u)" -ne 0 ] && sudo=(sudo)
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Programs the real-world tests (tests/realworld/) run under the preload. Optional: a test whose
+# program is missing skips with a message, so these are installed with install_optional.
+clwleak_test_packages=(
+  sqlite3 redis-server redis-tools perl git gcc nodejs
+)
+
+# install_optional PACKAGE...: like install_missing, but never fails: a package that cannot be
+# installed (no network, not in the archive) gets one warning and the caller goes on.
+install_optional() {
+  local pkg
+  if ! (install_missing "$@") 2>/dev/null; then
+    for pkg in "$@"; do
+      (install_missing "$pkg") >/dev/null 2>&1 ||
+        echo "[setup] warning: could not install optional package $pkg; the tests that need it skip" >&2
+    done
+  fi
+  return 0
 }
