@@ -23,10 +23,12 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Programs the real-world tests (tests/realworld/) run under the preload. Optional: a test whose
-# program is missing skips with a message, so these are installed with install_optional.
+# Programs the real-world tests (tests/realworld/) run under the preload, and `go tool pprof`,
+# which reads --format pprof. Optional: a test whose program is missing skips with a message, so
+# these are installed with install_optional.
 clwleak_test_packages=(
   sqlite3 redis-server redis-tools perl git gcc nodejs
+  golang-go
 )
 
 # install_optional PACKAGE...: like install_missing, but never fails: a package that cannot be
