@@ -319,7 +319,7 @@ uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapsho
     frame->set_module_id(module->id);
     frame->set_module_offset(address - module->load_address);
   }
-  SymbolizedFrame symbol = symbolizer_.Symbolize(address);
+  const SymbolizedFrame& symbol = symbolizer_.Symbolize(address);
   frame->set_function(symbol.function);
   frame->set_file(symbol.file);
   frame->set_line(symbol.line);

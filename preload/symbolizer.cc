@@ -91,8 +91,10 @@ ModuleInfo* Symbolizer::FindModule(uintptr_t address) {
   return nullptr;
 }
 
-SymbolizedFrame Symbolizer::Symbolize(uintptr_t address) const {
-  SymbolizedFrame result;
+const SymbolizedFrame& Symbolizer::Symbolize(uintptr_t address) {
+  auto [it, inserted] = symbols_.try_emplace(address);
+  SymbolizedFrame& result = it->second;
+  if (!inserted) return result;
   try {
     boost::stacktrace::frame frame(reinterpret_cast<void*>(address - 1));
     result.function = frame.name();

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace clwleak {
@@ -36,13 +37,16 @@ class Symbolizer {
  public:
   // The module holding `address`, or nullptr.
   ModuleInfo* FindModule(uintptr_t address);
-  SymbolizedFrame Symbolize(uintptr_t address) const;
+  // Function, file and line of a return address; looked up once per address and remembered, so a
+  // forked child (which inherits the cache) rarely needs to load debug information again.
+  const SymbolizedFrame& Symbolize(uintptr_t address);
   // Marks every module as not yet written (a forked child starts a new file).
   void ForgetEmitted();
 
  private:
   void Refresh();
   std::vector<ModuleInfo> modules_;
+  std::unordered_map<uintptr_t, SymbolizedFrame> symbols_;
 };
 
 }  // namespace clwleak
