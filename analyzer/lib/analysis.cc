@@ -93,6 +93,8 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   ReadStatus status;
   uint64_t running_snapshots = 0;
   uint64_t previous_heap_live = 0;
+  uint64_t previous_requests = 0;
+  uint64_t idle_since_observed = 0;
   bool teardown_excluded = false;
   while ((status = reader->Next()) == ReadStatus::kSnapshot) {
     const proto::Snapshot& snapshot = reader->last_snapshot();
@@ -105,8 +107,17 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
       teardown_excluded = true;
       continue;
     }
+    // A snapshot that saw no request since the previous one adds nothing on the request axis, and
+    // after the last request it shows shutdown (an interpreter freeing everything), not the
+    // worker's behaviour. Files without request counts (always 0) keep every snapshot.
+    if (previous_requests > 0 && snapshot.requests() == previous_requests) {
+      ++idle_since_observed;
+      continue;
+    }
     recorder.Observe(snapshot, header.start_monotonic_ns());
     previous_heap_live = snapshot.heap_live_bytes();
+    previous_requests = snapshot.requests();
+    idle_since_observed = 0;
     ++running_snapshots;
   }
   if (status == ReadStatus::kError) {
@@ -153,6 +164,11 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     file.memory.limit_bytes = static_cast<double>(header.memory_limit_bytes());
     file.memory.limit_source =
         header.memory_limit_source().empty() ? "file header" : header.memory_limit_source();
+  }
+  if (idle_since_observed > 0) {
+    file.notes.push_back(FormatCount(idle_since_observed) +
+                         " snapshot(s) after the last request are not part of the fit (shutdown "
+                         "or idling, not request handling)");
   }
   if (teardown_excluded) {
     file.notes.push_back("the exit snapshot (after the program's destructors) is not part of the "

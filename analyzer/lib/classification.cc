@@ -22,7 +22,7 @@ const char* ClassificationName(Classification classification) {
 // stands clearly above where the window started. The late half is roughly stationary, so its
 // spread measures churn and sampling noise of a level; the start point's own sampling noise is
 // R * y0 (the variance of a sampled estimate of y0 bytes). The rise must exceed
-// kPlateauRiseSigmas of that noise and be backed by enough samples.
+// kPlateauRiseSigmas (2.5) of that noise and be backed by enough samples.
 bool RoseToAPlateau(const double* y, size_t n, size_t split, double sample_rate_bytes,
                     double bytes_per_sample) {
   const size_t m = n - split;

@@ -39,7 +39,7 @@ inline constexpr double kSteadyRateRatio = 0.5;
 inline constexpr size_t kMinPointsToClassify = 4;
 inline constexpr double kMinSamplesForGrowth = 10;
 // How far above the window's start a late-half plateau must stand, in units of its noise.
-inline constexpr double kPlateauRiseSigmas = 3;
+inline constexpr double kPlateauRiseSigmas = 2.5;
 
 // Points (x[i], y[i]), i in [0, n), are the window after warm-up. `bytes_per_sample` is the mean
 // weight of the stack's samples (live_bytes / live_samples); 0 when unknown, then the sample rate

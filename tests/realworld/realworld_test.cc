@@ -202,7 +202,9 @@ TEST_F(RealWorld, PythonLeakIntoGlobalList) {
     SCOPED_TRACE(std::string("CLWLEAK_SAMPLE_RATE=") + rate);
     const std::string output = MakeTempDir("python-leak");
     ProgramOptions options;
-    options.argv = {python, Program("leak.py"), "4000", "20000"};
+    // 0.3 s of idling after the last request, then a normal exit: the idle and teardown
+    // snapshots carry no new request and must not hide or shrink the leak.
+    options.argv = {python, Program("leak.py"), "4000", "20000", "0.3"};
     options.timeout_seconds = 90;
     options.env["CLWLEAK_SAMPLE_RATE"] = rate;
     options.env["CLWLEAK_INTERVAL"] = "50ms";
