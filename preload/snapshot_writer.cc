@@ -201,13 +201,15 @@ void SnapshotWriter::ResetFileState() {
   symbolizer_.ForgetEmitted();
 }
 
-bool SnapshotWriter::StillOwnsFile() const {
+bool SnapshotWriter::StillOwnsFile(bool* removed) const {
   // The host may have closed every descriptor (a daemon does) and reused the number for a file or
   // socket of its own: writing there would corrupt the host's data. The descriptor is ours only
   // while it still names the file we created.
   struct stat now;
-  return fd_ >= 0 && fstat(fd_, &now) == 0 && now.st_dev == file_device_ &&
-         now.st_ino == file_inode_;
+  const bool owned = fd_ >= 0 && fstat(fd_, &now) == 0 && now.st_dev == file_device_ &&
+                     now.st_ino == file_inode_;
+  if (removed != nullptr) *removed = owned && now.st_nlink == 0;
+  return owned;
 }
 
 void SnapshotWriter::CloseFile() {
@@ -416,10 +418,18 @@ bool SnapshotWriter::AppendMessage(const google::protobuf::MessageLite& message,
 
 bool SnapshotWriter::WriteCompressed(const std::string& bytes, bool last) {
   if (fd_ < 0) return false;
-  if (!StillOwnsFile()) {
+  bool removed = false;
+  if (!StillOwnsFile(&removed)) {
     fd_ = -1;  // the number is the host's now: never write to it, never close it
     errno = EBADF;
     FailOutput("the host closed or replaced the descriptor of snapshot file");
+    return false;
+  }
+  if (removed) {
+    // Someone deleted the file (or its directory): writing on would only fill the disk with data
+    // nobody can read, held until the process exits. Stop, and let the space go.
+    errno = ENOENT;
+    FailOutput("snapshot file removed:");
     return false;
   }
   std::string output(ZSTD_CStreamOutSize(), '\0');

@@ -12,7 +12,8 @@
 // with a new file (follow) or stays silent (off).
 // The descriptor is kept at a high number and checked (fstat: same device and inode) before every
 // write, so a host that closes every descriptor and reuses the number never gets our bytes.
-// Output errors (unwritable path, full disk) produce one `[clwleak]` warning; the file keeps every
+// Output errors (unwritable path, full disk, the file or its directory deleted) produce one
+// `[clwleak]` warning and writing stops; the file keeps every
 // snapshot completed before the error and the host goes on.
 #pragma once
 
@@ -66,7 +67,8 @@ class SnapshotWriter {
   bool WriteCompressed(const std::string& bytes, bool last);
   void FailOutput(const char* what);
   void CloseFile();
-  bool StillOwnsFile() const;
+  // Whether fd_ still names the file we created; *removed: that file has no name left.
+  bool StillOwnsFile(bool* removed = nullptr) const;
   void ResetFileState();
   uint64_t CurrentRequests() const;
 
