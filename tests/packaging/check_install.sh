@@ -35,7 +35,8 @@ PY
 # The Debian package.
 (cd "$work" && cpack -G DEB --config "$build_dir/CPackConfig.cmake" >/dev/null)
 deb=$(ls "$work"/clwleak_*.deb)
-dpkg-deb --info "$deb" | grep -q "Depends:.*libunwind" || { echo "FAIL: no library dependencies in $deb"; exit 1; }
+info=$(dpkg-deb --info "$deb")  # not piped into grep -q: with pipefail, an early exit is a SIGPIPE
+grep -q "Depends:.*libunwind" <<<"$info" || { echo "FAIL: no library dependencies in $deb"; exit 1; }
 dpkg-deb -x "$deb" "$work/deb"
 [ -x "$work/deb/usr/bin/clw-leak-analyze" ] || { echo "FAIL: clw-leak-analyze not in $deb"; exit 1; }
 ls "$work"/deb/usr/lib*/libclwleak.so >/dev/null
