@@ -1,5 +1,6 @@
 // Test-only helpers that run the clw-leak-analyze binary (path in CLW_LEAK_ANALYZE) or any other
-// command through /bin/sh and capture its exit code and output. Used by formats_test.cc.
+// command through /bin/sh and capture its exit code and output. Used by cli_test.cc and
+// formats_test.cc.
 #pragma once
 
 #include <sys/wait.h>
@@ -17,6 +18,7 @@ namespace clwleak::testing {
 
 struct CommandRun {
   int exit_code = -1;
+  bool signaled = false;  // killed by a signal (sh reports such a child as 128+N)
   std::string out;
   std::string err;
 };
@@ -40,6 +42,7 @@ inline CommandRun RunShell(const std::string& command) {
   const int status = std::system(
       (command + " >" + ShellQuote(out) + " 2>" + ShellQuote(err) + " </dev/null").c_str());
   CommandRun run;
+  run.signaled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) > 128);
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   run.out = Slurp(out);
   run.err = Slurp(err);

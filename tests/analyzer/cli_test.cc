@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "cli_runner.h"
 #include "synthetic_worker.h"
 #include "synthetic_writer.h"
 #include "test_paths.h"
@@ -23,41 +24,11 @@ using testing::WorkerScenario;
 using testing::WorkerTruth;
 using testing::WriteSyntheticWorker;
 
-struct CliRun {
-  int exit_code = -1;
-  bool signaled = false;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string Quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
+using CliRun = testing::CommandRun;
+using testing::Slurp;
 
 CliRun RunAnalyzer(const std::vector<std::string>& args) {
-  static int counter = 0;
-  const std::string out = TempPath("cli_out_" + std::to_string(counter));
-  const std::string err = TempPath("cli_err_" + std::to_string(counter++));
-  std::string command = Quote(CLW_LEAK_ANALYZE);
-  for (const std::string& arg : args) command += " " + Quote(arg);
-  command += " >" + Quote(out) + " 2>" + Quote(err) + " </dev/null";
-  const int status = std::system(command.c_str());
-  CliRun run;
-  // std::system runs /bin/sh; a child killed by a signal shows as 128+N from the shell.
-  run.signaled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) > 128);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = Slurp(out);
-  run.err = Slurp(err);
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return run;
+  return testing::RunProgram(CLW_LEAK_ANALYZE, args);
 }
 
 std::vector<std::string> Lines(const std::string& text) {
