@@ -458,9 +458,9 @@ TEST(PprofFormat, ParsesBackWithTheLeakingFunctionsValues) {
 
 TEST(PprofFormat, GoToolPprofReadsIt) {
   if (!OnPath("go")) {
-    GTEST_SKIP() << "go not installed (Debian package golang-go, not installed by scripts/test "
-                    "because of its size): go tool pprof not run; the profile was parsed back "
-                    "with profile.proto in ParsesBackWithTheLeakingFunctionsValues";
+    GTEST_SKIP() << "go not installed (Debian package golang-go, which scripts/test installs as "
+                    "an optional package when it can): go tool pprof not run; the profile was "
+                    "parsed back with profile.proto in ParsesBackWithTheLeakingFunctionsValues";
   }
   const std::string output = TempPath("formats_go.pb.gz");
   ASSERT_EQ(Analyze({"--format", "pprof", "-o", output, WorkerFile()}).exit_code, 0);
