@@ -24,17 +24,6 @@ struct Family {
   std::vector<Sample> samples;
 };
 
-std::string EscapeHelp(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"') out += "\\\"";
-    else out += c;
-  }
-  return out;
-}
-
 // Integers as integers (byte counts stay exact up to 2^53), other values with 15 significant
 // digits (more would print the binary rounding of a division, 892799999.99999988).
 std::string FormatValue(double value) {
@@ -57,7 +46,8 @@ class Exposition {
     std::string out;
     for (const Family& family : families_) {
       if (family.samples.empty()) continue;
-      out += "# HELP " + family.name + " " + EscapeHelp(family.help) + "\n";
+      // HELP text is escaped exactly like a label value (backslash, newline, double quote).
+      out += "# HELP " + family.name + " " + EscapeLabelValue(family.help) + "\n";
       out += "# TYPE " + family.name + " gauge\n";
       for (const Sample& sample : family.samples) {
         out += family.name;

@@ -1,6 +1,6 @@
 // Test-only helpers that run the clw-leak-analyze binary (path in CLW_LEAK_ANALYZE) or any other
-// command through /bin/sh and capture its exit code and output. Used by cli_test.cc and
-// formats_test.cc.
+// command through /bin/sh and capture its exit code and output, and the synthetic worker file
+// they analyse. Used by cli_test.cc and formats_test.cc.
 #pragma once
 
 #include <sys/wait.h>
@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "synthetic_worker.h"
 #include "test_paths.h"
 
 namespace clwleak::testing {
@@ -55,6 +57,29 @@ inline CommandRun RunProgram(const std::string& program, const std::vector<std::
   std::string command = ShellQuote(program);
   for (const std::string& arg : args) command += " " + ShellQuote(arg);
   return RunShell(command);
+}
+
+// clw-leak-analyze with `args` (the test target defines CLW_LEAK_ANALYZE).
+inline CommandRun RunAnalyzer(const std::vector<std::string>& args) {
+  return RunProgram(CLW_LEAK_ANALYZE, args);
+}
+
+inline std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// One exact synthetic worker file per test process: leaks 6,200 bytes per request at 40
+// requests/s (synthetic_worker.h's default scenario).
+inline const std::string& WorkerFile() {
+  static const std::string path = [] {
+    std::string p = TempPath("worker.pb");
+    WriteSyntheticWorker(p, WorkerScenario{});
+    return p;
+  }();
+  return path;
 }
 
 // True when `name` is an executable on PATH.

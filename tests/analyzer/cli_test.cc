@@ -27,26 +27,9 @@ using testing::WriteSyntheticWorker;
 using CliRun = testing::CommandRun;
 using testing::Slurp;
 
-CliRun RunAnalyzer(const std::vector<std::string>& args) {
-  return testing::RunProgram(CLW_LEAK_ANALYZE, args);
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// One exact worker file shared by the tests: leaks 6,200 bytes per request at 40 requests/s.
-const std::string& WorkerFile() {
-  static const std::string path = [] {
-    std::string p = TempPath("cli_worker.pb");
-    WriteSyntheticWorker(p, WorkerScenario{});
-    return p;
-  }();
-  return path;
-}
+using testing::Lines;
+using testing::RunAnalyzer;
+using testing::WorkerFile;
 
 TEST(CliTest, HelpAndVersion) {
   CliRun help = RunAnalyzer({"--help"});

@@ -36,23 +36,9 @@ constexpr double kRequests = 100 * 200;   // the scenario's total requests
 const char kLeakStack[] =
     "__libc_start_main;main;Worker::HandleRequest(Request const&);client_call;client_send;malloc";
 
-CommandRun Analyze(const std::vector<std::string>& args) { return RunProgram(CLW_LEAK_ANALYZE, args); }
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-const std::string& WorkerFile() {
-  static const std::string path = [] {
-    std::string p = TempPath("formats_worker.pb");
-    WriteSyntheticWorker(p, WorkerScenario{});
-    return p;
-  }();
-  return path;
-}
+using testing::Lines;
+using testing::WorkerFile;
+using testing::RunAnalyzer;
 
 const std::string& NoLeakFile() {
   static const std::string path = [] {
@@ -68,25 +54,25 @@ const std::string& NoLeakFile() {
 // ---- folded -------------------------------------------------------------------------------------
 
 TEST(FoldedFormat, OneLinePerLeakingStackRootFirstWithItsRatePerNRequests) {
-  CommandRun run = Analyze({"--format", "folded", WorkerFile()});
+  CommandRun run = RunAnalyzer({"--format", "folded", WorkerFile()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   // Only the leak: the LRU cache is bounded, Config::Load grew during warm-up only, buffers churn.
   EXPECT_EQ(run.out, std::string(kLeakStack) + " 6200000\n");
 
-  run = Analyze({"--format", "folded", "--per", "100", WorkerFile()});
+  run = RunAnalyzer({"--format", "folded", "--per", "100", WorkerFile()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, std::string(kLeakStack) + " 620000\n");
 }
 
 TEST(FoldedFormat, NoLeakGivesNoLinesAndSeveralFilesArePooled) {
-  CommandRun run = Analyze({"--format", "folded", NoLeakFile()});
+  CommandRun run = RunAnalyzer({"--format", "folded", NoLeakFile()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "");
 
   // Two identical workers: the fleet leaks the same 6,200 bytes per request.
   const std::string second = TempPath("formats_worker_copy.pb");
   WriteSyntheticWorker(second, WorkerScenario{});
-  run = Analyze({"--format", "folded", WorkerFile(), second});
+  run = RunAnalyzer({"--format", "folded", WorkerFile(), second});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, std::string(kLeakStack) + " 6200000\n");
 }
@@ -218,7 +204,7 @@ TEST(PrometheusFormat, ValidOpenMetricsWithTheAnswersAndEscapedLabels) {
   // A path that needs every label escape: quote, backslash (and the file label carries it).
   const std::string path = TempPath("prom \"odd\\name\".pb");
   WriteSyntheticWorker(path, WorkerScenario{});
-  CommandRun run = Analyze({"--format", "prometheus", path});
+  CommandRun run = RunAnalyzer({"--format", "prometheus", path});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   std::vector<MetricSample> samples;
   ASSERT_NO_FATAL_FAILURE(ParseOpenMetrics(run.out, &samples));
@@ -251,13 +237,13 @@ TEST(PrometheusFormat, ValidOpenMetricsWithTheAnswersAndEscapedLabels) {
 }
 
 TEST(PrometheusFormat, GateResultAndNoProjectionWithoutALeak) {
-  CommandRun run = Analyze({"--format", "prometheus", "--fail-on-leak", "1MiB", WorkerFile()});
+  CommandRun run = RunAnalyzer({"--format", "prometheus", "--fail-on-leak", "1MiB", WorkerFile()});
   EXPECT_EQ(run.exit_code, 1);  // the gate still fails the run, and the metrics are written
   std::vector<MetricSample> samples;
   ASSERT_NO_FATAL_FAILURE(ParseOpenMetrics(run.out, &samples));
   EXPECT_EQ(Metric(samples, "clwleak_gate_passed", {}), 0);
 
-  run = Analyze({"--format", "prometheus", NoLeakFile()});
+  run = RunAnalyzer({"--format", "prometheus", NoLeakFile()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   samples.clear();
   ASSERT_NO_FATAL_FAILURE(ParseOpenMetrics(run.out, &samples));
@@ -274,7 +260,7 @@ TEST(PrometheusFormat, PromtoolAcceptsIt) {
                     "validator in this file checked the text";
   }
   const std::string output = TempPath("formats.prom");
-  ASSERT_EQ(Analyze({"--format", "prometheus", "-o", output, WorkerFile()}).exit_code, 0);
+  ASSERT_EQ(RunAnalyzer({"--format", "prometheus", "-o", output, WorkerFile()}).exit_code, 0);
   CommandRun check = testing::RunShell("promtool check metrics < " + testing::ShellQuote(output));
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
@@ -300,7 +286,7 @@ CommandRun ParseJunit(const std::string& path) {
 
 TEST(JunitFormat, OneTestCasePerGateWithTheFailedOnesAsFailures) {
   const std::string output = TempPath("formats_leaks.xml");
-  CommandRun run = Analyze({"--format", "junit", "-o", output, "--fail-on-leak", "1MiB",
+  CommandRun run = RunAnalyzer({"--format", "junit", "-o", output, "--fail-on-leak", "1MiB",
                             "--fail-on-leak-per-hour", "10GiB", WorkerFile()});
   EXPECT_EQ(run.exit_code, 1);  // a gate failed: exit 1, and the report is written all the same
   EXPECT_NE(run.err.find("[clw] gate failed: --fail-on-leak 1.0 MiB"), std::string::npos);
@@ -331,7 +317,7 @@ TEST(JunitFormat, NoGateGivesOnePassingCaseAndXmlIsEscaped) {
   const std::string path = TempPath("junit <&'\"> worker.pb");
   WriteSyntheticWorker(path, WorkerScenario{});
   const std::string output = TempPath("formats_nogate.xml");
-  CommandRun run = Analyze({"--format", "junit", "-o", output, path});
+  CommandRun run = RunAnalyzer({"--format", "junit", "-o", output, path});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   CommandRun parsed = ParseJunit(output);
   ASSERT_EQ(parsed.exit_code, 0) << parsed.err << Slurp(output);
@@ -345,7 +331,7 @@ TEST(JunitFormat, NoGateGivesOnePassingCaseAndXmlIsEscaped) {
   WorkerScenario scenario;
   scenario.leak_scale = 2;
   WriteSyntheticWorker(regressed, scenario);
-  run = Analyze({"--format", "junit", "-o", output, "--baseline", WorkerFile(), "--max-increase",
+  run = RunAnalyzer({"--format", "junit", "-o", output, "--baseline", WorkerFile(), "--max-increase",
                  "50", WorkerFile(), regressed});
   EXPECT_EQ(run.exit_code, 1);
   parsed = ParseJunit(output);
@@ -383,7 +369,7 @@ std::string Gunzip(const std::string& data) {
 
 TEST(PprofFormat, ParsesBackWithTheLeakingFunctionsValues) {
   const std::string output = TempPath("formats_leaks.pb.gz");
-  CommandRun run = Analyze({"--format", "pprof", "-o", output, WorkerFile()});
+  CommandRun run = RunAnalyzer({"--format", "pprof", "-o", output, WorkerFile()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out, "");
   perftools::profiles::Profile profile;
@@ -463,7 +449,7 @@ TEST(PprofFormat, GoToolPprofReadsIt) {
                     "parsed back with profile.proto in ParsesBackWithTheLeakingFunctionsValues";
   }
   const std::string output = TempPath("formats_go.pb.gz");
-  ASSERT_EQ(Analyze({"--format", "pprof", "-o", output, WorkerFile()}).exit_code, 0);
+  ASSERT_EQ(RunAnalyzer({"--format", "pprof", "-o", output, WorkerFile()}).exit_code, 0);
   CommandRun top = RunProgram("go", {"tool", "pprof", "-symbolize=none", "-top", "-cum", output});
   ASSERT_EQ(top.exit_code, 0) << top.err;
   // leaked_space (the default) is 6,200,000 B per 1,000 requests, all through client_send.
