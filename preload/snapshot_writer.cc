@@ -432,7 +432,8 @@ bool SnapshotWriter::WriteCompressed(const std::string& bytes, bool last) {
     FailOutput("snapshot file removed:");
     return false;
   }
-  std::string output(ZSTD_CStreamOutSize(), '\0');
+  std::string& output = compressed_;
+  if (output.empty()) output.resize(ZSTD_CStreamOutSize());
   ZSTD_inBuffer input = {bytes.data(), bytes.size(), 0};
   size_t remaining;
   do {

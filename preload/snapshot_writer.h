@@ -108,7 +108,8 @@ class SnapshotWriter {
   std::unordered_map<uintptr_t, uint32_t> frame_ids_;
   proto::Snapshot pending_;   // definitions made since the last snapshot, not yet written
   Symbolizer symbolizer_;
-  std::string scratch_;
+  std::string scratch_;       // one encoded message
+  std::string compressed_;    // zstd output buffer, allocated at the first write
 };
 
 }  // namespace clwleak
