@@ -1,4 +1,5 @@
-// AllocationTable: the live sampled allocations, address -> (size, weight, stack, request count).
+// AllocationTable: the live sampled allocations, address -> (size, weight, stack), for allocators
+// other than glibc's (with glibc, sampled blocks carry their record in front: sample_header.h).
 //
 // A fixed-capacity, lock-free, open-addressing hash table with linear probing, allocated once with
 // mmap and never resized (resizing would need a lock or an allocation inside malloc).
@@ -32,7 +33,6 @@ struct AllocationRecord {
   uint64_t weight_bytes = 0;
   uint64_t weight_count_fp = 0;
   uint32_t stack_id = 0;
-  uint32_t requests_at_allocation = 0;  // low 32 bits of the request counter when allocated
 };
 
 class AllocationTable {

@@ -49,7 +49,6 @@ void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight) {
   record.weight_bytes = weight.bytes;
   record.weight_count_fp = weight.count_fp;
   record.stack_id = id;
-  record.requests_at_allocation = static_cast<uint32_t>(g_requests.load(std::memory_order_relaxed));
   if (!g_allocations.Insert(reinterpret_cast<uintptr_t>(pointer), record)) {
     g_drops.allocation_table_full.fetch_add(1, std::memory_order_relaxed);
     g_drops.allocation_table_bytes.fetch_add(weight.bytes, std::memory_order_relaxed);
@@ -78,39 +77,48 @@ void OnMappingPieceRemoved(uint32_t stack_id, uint64_t weight_bytes, uint64_t we
 
 }  // namespace
 
-CLWLEAK_NOINLINE void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind) {
+bool DecideSample(size_t size, SampleWeight* weight) {
   ThreadState& thread = t_thread;
   const int state = g_runtime_state.load(std::memory_order_acquire);
   if (CLWLEAK_UNLIKELY(state != kActive)) {
     // Before start-up completes, look again at the next allocation (start-up is short, and a
     // skipped interval would hide the first allocations of exact mode); once disabled, never again.
     thread.bytes_until_sample = state == kDisabled ? kNeverSample : 0;
-    return pointer;
+    return false;
   }
   // Our own allocations (unwinder, writer, start-up) are never sampled. The count stays at or below
   // zero, so the host's next allocation on this thread is the one sampled.
-  if (thread.busy != 0) return pointer;
+  if (thread.busy != 0) return false;
 
   const uint64_t rate = g_config.sample_rate;
   if (CLWLEAK_UNLIKELY(!thread.sampler_ready)) {
     // First allocation of this thread: draw its first interval and look at this allocation again.
     SeedThread(thread);
     thread.bytes_until_sample = thread.intervals.Next(rate) - static_cast<int64_t>(size);
-    if (thread.bytes_until_sample > 0) return pointer;
+    if (thread.bytes_until_sample > 0) return false;
   }
   thread.bytes_until_sample = thread.intervals.Next(rate);
+  *weight = WeightOf(size, rate);
+  return true;
+}
+
+CLWLEAK_NOINLINE void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind) {
+  SampleWeight weight;
+  if (!DecideSample(size, &weight)) return pointer;
   if (pointer == nullptr || (kind == AllocationKind::kMmap && pointer == MAP_FAILED)) {
     return pointer;
   }
-
   BusyScope busy;
-  const SampleWeight weight = WeightOf(size, rate);
   if (kind == AllocationKind::kHeap) {
     RecordHeapSample(pointer, size, weight);
   } else {
     RecordMappingSample(pointer, size, weight);
   }
   return pointer;
+}
+
+uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
+  return CaptureAndIntern(kind, weight_bytes);
 }
 
 bool FreeSlowPath(void* pointer) {

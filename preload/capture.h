@@ -50,9 +50,22 @@ extern std::atomic<uint64_t> g_requests;
 // A bytes_until_sample value that no realistic amount of allocation exhausts.
 constexpr int64_t kNeverSample = INT64_MAX / 4;
 
+// Called when an allocation of `size` bytes took this thread's sample counter to zero or below:
+// whether it is recorded (false while starting, disabled or inside our own code), drawing the next
+// interval either way. *weight is what the sample stands for.
+bool DecideSample(size_t size, SampleWeight* weight);
+
+// Unwinds the calling thread and interns its stack; StackTable::kInvalidId (counted as a drop) when
+// the stack table is full. The caller holds a BusyScope.
+uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes);
+
 // Called when an allocation of `size` bytes at `pointer` took this thread's sample counter to zero
-// or below. Decides, records the sample when there is one, and returns `pointer`.
+// or below, for allocations recorded after the fact (mappings; heap blocks in table mode).
+// Decides, records the sample when there is one, and returns `pointer`.
 void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind);
+
+// Table mode (an allocator other than glibc's): sampled heap blocks live in the AllocationTable
+// behind the FreeFilter. Inline mode (glibc) keeps them in SampleHeaders instead: sampled_blocks.h.
 
 // Called for a free() whose address the FreeFilter may hold. Forgets a sampled block. Returns true
 // when the pointer must NOT reach the real free (it came from the bootstrap arena).

@@ -2,9 +2,10 @@
 // anonymous-mapping calls. Only glue lives here: forward to the next definition, then hand the
 // result to the sampler. Everything else is in capture.cc.
 //
-// HOT PATH. Unsampled malloc is the real malloc plus one thread-local subtraction and a branch
-// (MaybeSample); unsampled free is one load from the FreeFilter and a branch. Keep it that way and
-// measure (bench/) before changing anything here.
+// HOT PATH. Unsampled malloc is one thread-local subtraction, a branch and a tail call to the real
+// malloc; unsampled free is one load and a branch: of the word in front of the block in inline
+// mode (sample_header.h; glibc reads it anyway), of the FreeFilter in table mode. Keep it that way
+// and measure (bench/) before changing anything here.
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 
 #include "capture.h"
 #include "real_functions.h"
+#include "sample_header.h"
+#include "sampled_blocks.h"
 
 using clwleak::AllocationKind;
 using clwleak::AllocationRecord;
@@ -20,9 +23,34 @@ using clwleak::BootstrapAllocate;
 using clwleak::EnsureRealFunctions;
 using clwleak::g_free_filter;
 using clwleak::g_real;
+using clwleak::HasSampleHeader;
+using clwleak::InlineBookkeeping;
 using clwleak::MaybeSample;
+using clwleak::t_thread;
 
 namespace {
+
+// Subtracts an allocation from this thread's sample counter; true when it is not sampled.
+CLWLEAK_HOT inline bool Unsampled(size_t size) {
+  return CLWLEAK_LIKELY((t_thread.bytes_until_sample -= static_cast<int64_t>(size)) > 0);
+}
+
+// The slow path of an allocation whose counter reached zero, in either bookkeeping mode.
+CLWLEAK_NOINLINE void* AllocateAfterCountdown(size_t size, size_t alignment) {
+  if (InlineBookkeeping()) return clwleak::AllocateSampled(size, alignment, false);
+  void* block = alignment > 16 ? g_real.memalign(alignment, size) : g_real.malloc(size);
+  return clwleak::SampleSlowPath(block, size, AllocationKind::kHeap);
+}
+
+// Glibc rounds an alignment that is not a power of two up to the next one; so do we, to size the
+// header. 0 when no allocation can satisfy it.
+size_t PowerOfTwoAlignment(size_t alignment) {
+  if (alignment <= 16) return 16;
+  if (alignment > (SIZE_MAX >> 1) + 1) return 0;
+  size_t power = 32;
+  while (power < alignment) power <<= 1;
+  return power;
+}
 
 // realloc of a block from the bootstrap arena: it cannot be resized in place, so move it out.
 void* MoveOutOfBootstrap(void* old_block, size_t size) {
@@ -43,7 +71,14 @@ void* Reallocate(void* pointer, size_t size) {
     }
     return block;
   }
-  if (pointer == nullptr) return MaybeSample(g_real.malloc(size), size, AllocationKind::kHeap);
+  if (pointer == nullptr) {
+    return Unsampled(size) ? g_real.malloc(size) : AllocateAfterCountdown(size, 0);
+  }
+  if (InlineBookkeeping()) {
+    if (CLWLEAK_UNLIKELY(HasSampleHeader(pointer))) return clwleak::ReallocateSampled(pointer, size);
+    return Unsampled(size) ? g_real.realloc(pointer, size)
+                           : clwleak::ReallocateIntoSample(pointer, size);
+  }
   AllocationRecord record;
   bool tracked = false;
   if (CLWLEAK_UNLIKELY(g_free_filter.MayContain(pointer))) {
@@ -65,12 +100,18 @@ extern "C" {
 
 CLWLEAK_EXPORT void* malloc(size_t size) {
   if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, 16);
-  return MaybeSample(g_real.malloc(size), size, AllocationKind::kHeap);
+  if (Unsampled(size)) return g_real.malloc(size);
+  return AllocateAfterCountdown(size, 0);
 }
 
 CLWLEAK_EXPORT void free(void* pointer) {
   if (pointer == nullptr) return;
-  if (CLWLEAK_UNLIKELY(g_free_filter.MayContain(pointer)) && clwleak::FreeSlowPath(pointer)) return;
+  if (CLWLEAK_LIKELY(InlineBookkeeping())) {
+    if (CLWLEAK_UNLIKELY(HasSampleHeader(pointer))) return clwleak::FreeSampled(pointer);
+  } else if (CLWLEAK_UNLIKELY(g_free_filter.MayContain(pointer)) &&
+             clwleak::FreeSlowPath(pointer)) {
+    return;
+  }
   g_real.free(pointer);
 }
 
@@ -81,7 +122,9 @@ CLWLEAK_EXPORT void* calloc(size_t count, size_t size) {
     if (total == SIZE_MAX) return errno = ENOMEM, nullptr;
     return BootstrapAllocate(total, 16);
   }
-  return MaybeSample(g_real.calloc(count, size), total, AllocationKind::kHeap);
+  if (Unsampled(total)) return g_real.calloc(count, size);
+  if (InlineBookkeeping() && total != SIZE_MAX) return clwleak::AllocateSampled(total, 0, true);
+  return clwleak::SampleSlowPath(g_real.calloc(count, size), total, AllocationKind::kHeap);
 }
 
 CLWLEAK_EXPORT void* realloc(void* pointer, size_t size) { return Reallocate(pointer, size); }
@@ -100,37 +143,69 @@ CLWLEAK_EXPORT int posix_memalign(void** result, size_t alignment, size_t size) 
     *result = BootstrapAllocate(size, alignment);
     return *result != nullptr ? 0 : ENOMEM;
   }
-  int error = g_real.posix_memalign(result, alignment, size);
-  if (error == 0) MaybeSample(*result, size, AllocationKind::kHeap);
-  return error;
+  const bool valid_alignment =
+      alignment % sizeof(void*) == 0 && (alignment & (alignment - 1)) == 0 && alignment != 0;
+  if (Unsampled(size) || !valid_alignment || !InlineBookkeeping()) {
+    int error = g_real.posix_memalign(result, alignment, size);
+    if (error == 0 && t_thread.bytes_until_sample <= 0) {
+      clwleak::SampleSlowPath(*result, size, AllocationKind::kHeap);
+    }
+    return error;
+  }
+  void* block = clwleak::AllocateSampled(size, alignment, false);
+  if (block == nullptr) return ENOMEM;
+  *result = block;
+  return 0;
 }
 
 CLWLEAK_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
   if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, alignment);
-  return MaybeSample(g_real.aligned_alloc(alignment, size), size, AllocationKind::kHeap);
+  if (Unsampled(size)) return g_real.aligned_alloc(alignment, size);
+  const size_t power = PowerOfTwoAlignment(alignment);
+  if (!InlineBookkeeping() || power == 0) {
+    return clwleak::SampleSlowPath(g_real.aligned_alloc(alignment, size), size,
+                                   AllocationKind::kHeap);
+  }
+  return AllocateAfterCountdown(size, power);
 }
 
 CLWLEAK_EXPORT void* memalign(size_t alignment, size_t size) {
   if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, alignment);
-  return MaybeSample(g_real.memalign(alignment, size), size, AllocationKind::kHeap);
+  if (Unsampled(size)) return g_real.memalign(alignment, size);
+  const size_t power = PowerOfTwoAlignment(alignment);
+  if (!InlineBookkeeping() || power == 0) {
+    return clwleak::SampleSlowPath(g_real.memalign(alignment, size), size, AllocationKind::kHeap);
+  }
+  return AllocateAfterCountdown(size, power);
 }
 
 CLWLEAK_EXPORT void* valloc(size_t size) {
-  if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, 4096);
-  return MaybeSample(g_real.valloc(size), size, AllocationKind::kHeap);
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, page);
+  if (Unsampled(size)) return g_real.valloc(size);
+  if (!InlineBookkeeping()) {
+    return clwleak::SampleSlowPath(g_real.valloc(size), size, AllocationKind::kHeap);
+  }
+  return AllocateAfterCountdown(size, page);
 }
 
 CLWLEAK_EXPORT void* pvalloc(size_t size) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t rounded = size == 0 ? page : (size + page - 1) & ~(page - 1);
   if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(rounded, page);
-  return MaybeSample(g_real.pvalloc(size), rounded, AllocationKind::kHeap);
+  if (rounded < size) return g_real.pvalloc(size);  // overflow: the real pvalloc fails it
+  if (Unsampled(rounded)) return g_real.pvalloc(size);
+  if (!InlineBookkeeping()) {
+    return clwleak::SampleSlowPath(g_real.pvalloc(size), rounded, AllocationKind::kHeap);
+  }
+  return AllocateAfterCountdown(rounded, page);
 }
 
 CLWLEAK_EXPORT size_t malloc_usable_size(void* pointer) {
   if (pointer == nullptr) return 0;
   if (clwleak::IsBootstrapPointer(pointer)) return clwleak::BootstrapSize(pointer);
   EnsureRealFunctions();
+  if (InlineBookkeeping() && HasSampleHeader(pointer)) return clwleak::UsableSizeSampled(pointer);
   return g_real.malloc_usable_size(pointer);
 }
 

@@ -7,6 +7,7 @@
 
 #include "base.h"
 #include "free_filter.h"
+#include "sample_header.h"
 
 namespace clwleak {
 
@@ -14,6 +15,7 @@ extern FreeFilter g_free_filter;
 
 RealFunctions g_real = {};
 std::atomic<bool> g_real_resolved{false};
+std::atomic<bool> g_inline_bookkeeping{false};
 
 namespace {
 
@@ -25,14 +27,19 @@ constexpr size_t kArenaSize = 1 << 20;
 alignas(64) unsigned char g_arena[kArenaSize];
 std::atomic<size_t> g_arena_used{0};
 
-struct BlockHeader {
-  size_t size;
-  size_t padding;  // keeps the block 16-byte aligned
-};
-
 template <typename Function>
 void Resolve(Function* slot, const char* name) {
   *slot = reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+}
+
+// Inline headers need glibc's chunk layout (sample_header.h): the next malloc and free must be
+// glibc's own, not a jemalloc or tcmalloc preloaded after us.
+bool NextAllocatorIsGlibc() {
+  void* libc_malloc = dlsym(RTLD_NEXT, "__libc_malloc");
+  void* libc_free = dlsym(RTLD_NEXT, "__libc_free");
+  return libc_malloc != nullptr && libc_free != nullptr &&
+         reinterpret_cast<void*>(g_real.malloc) == libc_malloc &&
+         reinterpret_cast<void*>(g_real.free) == libc_free;
 }
 
 }  // namespace
@@ -57,12 +64,14 @@ bool ResolveRealFunctions() {
     Resolve(&g_real.munmap, "munmap");
     Resolve(&g_real.mremap, "mremap");
     Resolve(&g_real.dlclose, "dlclose");
+    const bool inline_bookkeeping = NextAllocatorIsGlibc();
     t_resolving = false;
     if (g_real.malloc == nullptr || g_real.free == nullptr || g_real.calloc == nullptr ||
         g_real.realloc == nullptr || g_real.mmap == nullptr || g_real.munmap == nullptr) {
       Warn("cannot find the next malloc/mmap with dlsym(RTLD_NEXT); the process cannot continue");
       __builtin_trap();
     }
+    g_inline_bookkeeping.store(inline_bookkeeping, std::memory_order_relaxed);
     g_resolving_state.store(2, std::memory_order_release);
     g_real_resolved.store(true, std::memory_order_release);
     return true;
@@ -76,13 +85,15 @@ void* BootstrapAllocate(size_t size, size_t alignment) {
   if (alignment < 16) alignment = 16;
   size_t used = g_arena_used.load(std::memory_order_relaxed);
   for (;;) {
-    size_t start = (used + sizeof(BlockHeader) + alignment - 1) & ~(alignment - 1);
+    size_t start = (used + sizeof(SampleHeader) + alignment - 1) & ~(alignment - 1);
     size_t end = start + ((size + 15) & ~static_cast<size_t>(15));
     if (end > kArenaSize || end < start) return nullptr;
     if (g_arena_used.compare_exchange_weak(used, end, std::memory_order_relaxed)) {
       unsigned char* block = g_arena + start;
-      reinterpret_cast<BlockHeader*>(block)[-1].size = size;
-      g_free_filter.Add(block);
+      SampleHeader* header = HeaderOf(block);
+      header->size = size;
+      header->magic = kBootstrapMagic;  // how free() knows the block in inline mode
+      g_free_filter.Add(block);         // and in table mode
       return block;  // static storage: already zero, as calloc requires
     }
   }
@@ -94,7 +105,7 @@ bool IsBootstrapPointer(const void* pointer) {
 }
 
 size_t BootstrapSize(const void* pointer) {
-  return reinterpret_cast<const BlockHeader*>(pointer)[-1].size;
+  return HeaderOf(const_cast<void*>(pointer))->size;
 }
 
 }  // namespace clwleak

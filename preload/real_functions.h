@@ -4,7 +4,8 @@
 //
 // dlsym itself may allocate (calloc) before malloc is known. While this thread is resolving, such
 // calls are served from a small static BootstrapArena; its blocks are never freed (free() ignores
-// them; they are registered in the FreeFilter so that the unsampled free path stays one check).
+// them; they carry a SampleHeader with kBootstrapMagic and sit in the FreeFilter, so that the
+// unsampled free path stays one check in either bookkeeping mode).
 //
 // Thread-safety: ResolveRealFunctions is idempotent and safe from any thread; the first caller
 // resolves, concurrent callers wait for it (in practice start-up is single-threaded).
@@ -37,6 +38,13 @@ struct RealFunctions {
 
 extern RealFunctions g_real;
 extern std::atomic<bool> g_real_resolved;
+
+// How sampled heap blocks are kept, fixed while resolving, before anything can be sampled: true
+// (inline mode, sampled_blocks.h) when the next malloc/free are glibc's; false (table mode, the
+// AllocationTable behind the FreeFilter) for any other allocator.
+extern std::atomic<bool> g_inline_bookkeeping;
+
+inline bool InlineBookkeeping() { return g_inline_bookkeeping.load(std::memory_order_relaxed); }
 
 // Resolves every pointer in g_real. Returns false while this thread is inside the resolution
 // (a nested call from dlsym), in which case the caller must use the bootstrap arena.

@@ -64,8 +64,10 @@ void ChildAfterFork() {
 bool StartProfiling() {
   g_config = ParseConfig([](const char* name) -> const char* { return getenv(name); });
   if (g_config.disabled) return false;
-  if (!g_allocations.Init(g_config.table_capacity) || !g_stacks.Init(kMaxStacks, g_config.max_depth) ||
-      !g_mappings.Init(kMaxMappings)) {
+  // Inline mode keeps sampled blocks' records in the blocks: no allocation table to map.
+  const bool need_table = !InlineBookkeeping();
+  if ((need_table && !g_allocations.Init(g_config.table_capacity)) ||
+      !g_stacks.Init(kMaxStacks, g_config.max_depth) || !g_mappings.Init(kMaxMappings)) {
     Warn("cannot map the allocation tables; profiling is off");
     return false;
   }

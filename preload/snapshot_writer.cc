@@ -11,6 +11,7 @@
 
 #include "capture.h"
 #include "output_file.h"
+#include "real_functions.h"
 
 #ifndef CLWLEAK_VERSION
 #define CLWLEAK_VERSION "unknown"
@@ -284,7 +285,8 @@ void SnapshotWriter::BuildHeader(proto::Header* header) const {
   header->set_unwinder(g_config.unwinder == Unwinder::kFramePointer ? "fp" : "libunwind");
   header->set_max_depth(g_config.max_depth);
   header->set_track_mmap(g_config.track_mmap);
-  header->set_allocation_table_capacity(g_config.table_capacity);
+  // 0: inline mode, where sampled blocks carry their records and no table can fill up.
+  header->set_allocation_table_capacity(InlineBookkeeping() ? 0 : g_config.table_capacity);
   header->set_stack_table_capacity(g_stacks.capacity());
   header->set_snapshot_interval_ns(g_config.interval_nanos);
   header->set_forked_child(forked_child_);

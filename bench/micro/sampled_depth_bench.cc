@@ -2,8 +2,8 @@
 //
 // Run under LD_PRELOAD=libclwleak.so with CLWLEAK_SAMPLE_RATE=1 (exact mode) every allocation is
 // sampled, so each timed pair pays the whole slow path: unwinding (libunwind, or frame pointers with
-// CLWLEAK_UNWIND=fp), interning the stack, inserting into the allocation table and the FreeFilter,
-// and on free the table removal. bench/micro/compare.py subtracts the bare run.
+// CLWLEAK_UNWIND=fp), interning the stack, writing the block's SampleHeader and, on free, counting
+// it freed. bench/micro/compare.py subtracts the bare run.
 //
 // The depth is controlled exactly: the timed loop runs on a fresh thread (whose own stack is only
 // the few frames of thread start-up), inside a recursion whose length makes the total depth seen

@@ -2,7 +2,8 @@
 //
 // bench/micro/compare.py runs this binary bare, then under LD_PRELOAD=libclwleak.so with a huge
 // sample rate (CLWLEAK_SAMPLE_RATE=1G: the timed allocations are never sampled, so the difference is
-// the unsampled hot path: one thread-local decrement in malloc, one FreeFilter load in free) and at
+// the unsampled hot path: one thread-local decrement in malloc, one load of the word in front of the
+// block in free) and at
 // the default rate (the same pair with the cost of the occasional sample amortized in). The
 // difference of the medians is the cost the preload adds to one pair.
 //

@@ -245,11 +245,66 @@ TEST(Capture, SigkilledProcessLeavesEverySnapshotItCompleted) {
   EXPECT_EQ(leak.live_bytes % 4096u, 0u);
 }
 
-TEST(Capture, FullAllocationTableCountsWhatItDropped) {
-  // Room for ~2048 live entries, 100000 leaked blocks: the program must finish normally and the
-  // drops must account for every block the table could not hold.
+// LD_PRELOAD for table mode: an allocator other than glibc's after libclwleak.so.
+std::map<std::string, std::string> WithNextAllocator(std::map<std::string, std::string> env) {
+  env["LD_PRELOAD"] = std::string(CLWLEAK_PRELOAD_PATH) + ":" + NEXT_ALLOCATOR;
+  return env;
+}
+
+TEST(Capture, GlibcKeepsSampledRecordsInlineAndNeedsNoTable) {
+  // Inline mode: no allocation table (capacity 0 in the header), so even 100000 exact-mode blocks
+  // live with a tiny configured capacity drop nothing.
   ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "100000", "64"},
                                 {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_TABLE_CAPACITY", "1000"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete);
+  EXPECT_EQ(file.header.allocation_table_capacity(), 0u);
+  EXPECT_EQ(file.last_snapshot.drops().allocation_table_full(), 0u);
+  SiteTotals leak = TotalsFor(file.state, "leaky_retain_buffer");
+  EXPECT_EQ(leak.live_count, 100000u);
+  EXPECT_EQ(leak.live_bytes, ValueOf(run.result.out, "leaked_bytes"));
+}
+
+TEST(Capture, AnotherAllocatorIsTrackedInTheTableToTheByte) {
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "5000", "1000"},
+                                WithNextAllocator({{"CLWLEAK_SAMPLE_RATE", "1"}}));
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete);
+  EXPECT_EQ(file.header.allocation_table_capacity(), 1u << 21);  // table mode
+  SiteTotals leak = TotalsFor(file.state, "leaky_retain_buffer");
+  EXPECT_EQ(leak.live_bytes, ValueOf(run.result.out, "leaked_bytes"));
+  EXPECT_EQ(leak.live_count, ValueOf(run.result.out, "leaked_count"));
+  SiteTotals churn = TotalsFor(file.state, "leaky_churn");
+  EXPECT_EQ(churn.freed_count, 5000u);
+  EXPECT_EQ(churn.live_bytes, 0u);
+}
+
+TEST(Capture, InterposedFunctionsBehaveAsWithoutThePreloadInTableMode) {
+  ProgramOptions bare;
+  bare.argv = {INTERPOSE_EXERCISE};
+  bare.preload = false;
+  ProgramResult expected = RunProgram(bare);
+  ASSERT_EQ(expected.exit_code, 0);
+  for (const char* rate : {"1", "256K"}) {
+    SCOPED_TRACE(std::string("CLWLEAK_SAMPLE_RATE=") + rate);
+    ProfiledRun run = RunProfiled({INTERPOSE_EXERCISE},
+                                  WithNextAllocator({{"CLWLEAK_SAMPLE_RATE", rate}}));
+    EXPECT_EQ(run.result.exit_code, 0);
+    EXPECT_EQ(run.result.out, expected.out);
+    EXPECT_EQ(run.result.err, "");
+  }
+}
+
+TEST(Capture, FullAllocationTableCountsWhatItDropped) {
+  // Table mode with room for ~2048 live entries, 100000 leaked blocks: the program must finish
+  // normally and the drops must account for every block the table could not hold.
+  ProfiledRun run = RunProfiled(
+      {LEAKY_PROGRAM, "100000", "64"},
+      WithNextAllocator({{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_TABLE_CAPACITY", "1000"}}));
   ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
   EXPECT_EQ(ValueOf(run.result.out, "leaked_count"), 100000u);
   ASSERT_EQ(run.files.size(), 1u);

@@ -80,14 +80,13 @@ TEST_F(Faults, OutputDirectoryRemovedWhileWriting) {
       if (!files.empty()) kept_fd = open(files[0].c_str(), O_RDONLY | O_CLOEXEC);
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    // Remove it once a snapshot is in the file (the size grows past the header), at most 10 s on.
-    struct stat info;
-    const off_t header_size = kept_fd >= 0 && fstat(kept_fd, &info) == 0 ? info.st_size : 0;
-    for (int i = 0; i < 2000 && kept_fd >= 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      if (fstat(kept_fd, &info) == 0 && info.st_size > header_size + 64) break;
+    // Remove it once a whole snapshot is in the file (a large one is written in several pieces, so
+    // the file growing is not enough), at most 10 s on.
+    const std::string kept_path = "/proc/self/fd/" + std::to_string(kept_fd);
+    for (int i = 0; i < 500 && kept_fd >= 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (analysis::ReadWholeFile(kept_path).snapshots >= 1) break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     RemoveTree(directory);
   });
   ProgramResult result = RunProgram(options);
@@ -160,7 +159,6 @@ TEST_F(Faults, FileSizeLimitReachedMidRun) {
   // How many snapshots fit under the limit depends on timing (a loaded machine takes fewer, larger
   // snapshots), so the count is reported, not asserted: what must hold is that everything written
   // before the limit decodes and the tail is a truncation, never an error.
-  EXPECT_LE(file.snapshots, full_snapshots);
   EXPECT_NE(file.end, analysis::ReadStatus::kError) << file.error;
   EXPECT_FALSE(file.complete);
   analysis::FileReport report;
@@ -173,7 +171,10 @@ TEST_F(Faults, FileSizeLimitReachedMidRun) {
 }
 
 TEST_F(Faults, AllocationTableFull) {
-  Describe("allocation table full (CLWLEAK_TABLE_CAPACITY=1000, exact mode, 4,000 live blocks)",
+  // The allocation table exists in table mode only: with an allocator other than glibc's after the
+  // preload (with glibc, sampled blocks carry their records and there is no table to fill).
+  Describe("allocation table full (another allocator after the preload, CLWLEAK_TABLE_CAPACITY="
+           "1000, exact mode, 4,000 live blocks)",
            "host unchanged, drops counted, AnalyzeFile's report says the figures are a lower bound");
   const std::vector<std::string> host = {python_, Program("leak.py"), "4000", "2000", "0.5"};
   ProgramOptions bare;
@@ -185,6 +186,7 @@ TEST_F(Faults, AllocationTableFull) {
   ProgramOptions options = Preloaded(directory + "/%e.%p.pb");
   options.argv = host;
   options.env["CLWLEAK_TABLE_CAPACITY"] = "1000";
+  options.env["LD_PRELOAD"] = std::string(CLWLEAK_PRELOAD_PATH) + ":" + NEXT_ALLOCATOR;
   ProgramResult result = RunProgram(options);
   ASSERT_FALSE(result.timed_out);
   EXPECT_EQ(result.exit_code, expected.exit_code) << result.err;

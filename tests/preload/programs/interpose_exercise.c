@@ -71,6 +71,47 @@ int main(void) {
          pa != NULL && malloc_usable_size(pa) >= page);
   free(pa);
 
+  /* Blocks change hands between sampled and unsampled across reallocs (at a low sample rate a
+   * block may be sampled at one size and not at the next): the data must follow every move. */
+  unsigned char* walk = NULL;
+  size_t walk_size = 0;
+  int walk_ok = 1;
+  for (int step = 0; step < 400; ++step) {
+    size_t next = (size_t)(step % 37) * 97 + (step % 5 == 0 ? 70000 : 1);
+    unsigned char* grown = realloc(walk, next);
+    if (grown == NULL) { walk_ok = 0; break; }
+    size_t kept = walk_size < next ? walk_size : next;
+    for (size_t i = 0; i < kept; ++i) walk_ok &= grown[i] == (unsigned char)(i * 7 + step - 1);
+    for (size_t i = 0; i < next; ++i) grown[i] = (unsigned char)(i * 7 + step);
+    walk_ok &= malloc_usable_size(grown) >= next;
+    walk = grown;
+    walk_size = next;
+  }
+  free(walk);
+  printf("realloc walk keeps data and usable size: %d\n", walk_ok);
+
+  int align_ok = 1;
+  for (size_t alignment = 32; alignment <= 65536; alignment <<= 1) {
+    for (size_t size = 1; size < 20000; size = size * 3 + 5) {
+      unsigned char* a = memalign(alignment, size);
+      void* p = NULL;
+      int rc = posix_memalign(&p, alignment, size);
+      unsigned char* b = aligned_alloc(alignment, size);
+      align_ok &= a && b && rc == 0 && (uintptr_t)a % alignment == 0 &&
+                  (uintptr_t)p % alignment == 0 && (uintptr_t)b % alignment == 0;
+      align_ok &= malloc_usable_size(a) >= size && malloc_usable_size(p) >= size;
+      memset(a, 1, size);
+      memset(p, 2, size);
+      memset(b, 3, size);
+      unsigned char* r = realloc(a, size + 100);
+      align_ok &= r != NULL && all_bytes(r, size, 1) && all_bytes(p, size, 2) && all_bytes(b, size, 3);
+      free(r);
+      free(p);
+      free(b);
+    }
+  }
+  printf("aligned allocations: %d\n", align_ok);
+
   unsigned char* map = mmap(NULL, 16 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   printf("mmap: %s zeroed=%d\n", map == MAP_FAILED ? "failed" : "ok", all_bytes(map, 16 * page, 0));
   memset(map, 9, 16 * page);
