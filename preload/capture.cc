@@ -114,6 +114,7 @@ CLWLEAK_NOINLINE void* SampleSlowPath(void* pointer, size_t size, AllocationKind
   } else {
     RecordMappingSample(pointer, size, weight);
   }
+  PollWriter();
   return pointer;
 }
 
@@ -123,6 +124,10 @@ uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
 
 bool FreeSlowPath(void* pointer) {
   if (IsBootstrapPointer(pointer)) return true;
+  if (t_thread.busy == 0) {  // as FreeSampled does (sampled_blocks.cc)
+    BusyScope busy;
+    PollWriter();
+  }
   AllocationRecord record;
   ForgetHeapBlock(pointer, &record);
   return false;

@@ -76,6 +76,11 @@ bool ForgetHeapBlock(void* pointer, AllocationRecord* record);
 // Puts back a block that ForgetHeapBlock removed when the realloc that moved it failed.
 void RestoreHeapBlock(void* pointer, const AllocationRecord& record);
 
+// Defined by runtime.cc: lets the snapshot writer do its work on this thread when the host is
+// single-threaded (SnapshotWriter::Poll). Called after each recorded sample and before each sampled
+// block is freed, with a BusyScope held.
+void PollWriter();
+
 // After a successful mmap/mremap of `length` bytes at `address`.
 void OnMapped(void* address, size_t length, int prot, int flags);
 // Before munmap (and before mremap moves the old range).

@@ -98,6 +98,10 @@ __thread int t_dlclose_depth __attribute__((tls_model("initial-exec"))) = 0;
 
 }  // namespace
 
+void PollWriter() {
+  if (g_writer != nullptr) g_writer->Poll();
+}
+
 void BeforeModuleUnload() {
   // Only the outermost dlclose asks: a nested one (from a library destructor) runs while the
   // loader lock is held, and the writer needs that lock to look modules up.
@@ -124,12 +128,19 @@ CLWLEAK_EXPORT int dlclose(void* handle) {
   return result;
 }
 
+// A request boundary is a good moment for a single-threaded host to write a due snapshot.
 CLWLEAK_EXPORT void clwleak_request_done(void) {
   clwleak::g_requests.fetch_add(1, std::memory_order_relaxed);
+  if (clwleak::t_thread.busy != 0) return;
+  clwleak::BusyScope busy;
+  clwleak::PollWriter();
 }
 
 CLWLEAK_EXPORT void clwleak_requests_add(uint64_t n) {
   clwleak::g_requests.fetch_add(n, std::memory_order_relaxed);
+  if (clwleak::t_thread.busy != 0) return;
+  clwleak::BusyScope busy;
+  clwleak::PollWriter();
 }
 
 CLWLEAK_EXPORT int clwleak_snapshot_now(void) {

@@ -18,7 +18,7 @@ void* AllocatePlain(size_t size, size_t alignment, bool zero) {
 }
 
 // Writes the header of a block just allocated at `base` with `offset` bytes in front of the user
-// block, unwinding the caller. Returns the user pointer.
+// block, unwinding the caller. Returns the user pointer. The caller holds a BusyScope.
 void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& weight) {
   void* user = static_cast<char*>(base) + offset;
   SampleHeader* header = HeaderOf(user);
@@ -32,7 +32,17 @@ void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& 
   if (header->stack_id != StackTable::kInvalidId) {
     g_stacks.RecordAllocation(header->stack_id, weight.bytes, weight.count_fp);
   }
+  PollWriter();
   return user;
+}
+
+// A single-threaded host's snapshots are written at sampled events; a sampled free counts too, and
+// goes first, so that a host that idled past the deadline and then tears its heap down gets one
+// snapshot of the heap as it was before the teardown.
+void PollBeforeFree() {
+  if (CurrentThread().busy != 0) return;
+  BusyScope busy;
+  PollWriter();
 }
 
 void CountFreed(const SampleHeader& header) {
@@ -80,6 +90,7 @@ void FreeSampled(void* user) {
     g_real.free(user);  // not a block of ours: glibc diagnoses it as it would without us
     return;
   }
+  PollBeforeFree();
   const SampleHeader record = *header;
   // A second free() of this pointer then reaches glibc as an invalid pointer (and aborts, as a
   // double free does without the preload) instead of being counted twice.

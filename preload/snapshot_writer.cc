@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +63,15 @@ bool SnapshotWriter::Start() {
   memory_limit_ = DetectMemoryLimit(g_config.memory_limit);
   // The original process creates its file at once, so a bad path is reported at start-up.
   if (!forked_child_ && !EnsureFileOpen()) return false;
+  if (__libc_single_threaded) {
+    next_deadline_ns_ = MonotonicNanos() + g_config.interval_nanos;
+    inline_.store(true, std::memory_order_relaxed);
+    return true;
+  }
+  return StartThread();
+}
 
+bool SnapshotWriter::StartThread() {
   // The writer thread must never run the host's signal handlers: block everything while creating
   // it (a new thread inherits the mask), then restore this thread's mask.
   sigset_t all, previous;
@@ -125,6 +134,43 @@ void SnapshotWriter::Run() {
   pthread_mutex_unlock(&mutex_);
 }
 
+bool SnapshotWriter::WritesInline() {
+  if (!inline_.load(std::memory_order_relaxed)) return false;
+  if (__libc_single_threaded) return true;
+  // The host has threads now: the first caller to notice starts ours.
+  bool expected = true;
+  if (inline_.compare_exchange_strong(expected, false, std::memory_order_relaxed)) {
+    pthread_mutex_lock(&mutex_);
+    if (!finished_) StartThread();
+    pthread_mutex_unlock(&mutex_);
+  }
+  return false;
+}
+
+// Runs `write` on the host's thread with every signal blocked (a handler must not run in the
+// middle of it, nor see EINTR) and the host's errno kept.
+template <typename Write>
+void WithSignalsBlocked(Write write) {
+  const int saved_errno = errno;
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
+  write();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  errno = saved_errno;
+}
+
+void SnapshotWriter::PollInline() {
+  if (!WritesInline() || MonotonicNanos() < next_deadline_ns_) return;
+  WithSignalsBlocked([this] {
+    pthread_mutex_lock(&mutex_);
+    if (!finished_) WriteSnapshot("interval", false);
+    const uint64_t now = MonotonicNanos();
+    while (next_deadline_ns_ <= now) next_deadline_ns_ += g_config.interval_nanos;
+    pthread_mutex_unlock(&mutex_);
+  });
+}
+
 bool SnapshotWriter::PostAndWait(uint64_t* requested, const uint64_t* served, uint64_t timeout_ns) {
   if (!thread_running_ || finished_ || finish_requested_) return false;
   const uint64_t ticket = ++*requested;
@@ -137,6 +183,15 @@ bool SnapshotWriter::PostAndWait(uint64_t* requested, const uint64_t* served, ui
 }
 
 int SnapshotWriter::RequestSnapshot() {
+  if (WritesInline()) {
+    bool written = false;
+    WithSignalsBlocked([&] {
+      pthread_mutex_lock(&mutex_);
+      written = !finished_ && WriteSnapshot("request", false);
+      pthread_mutex_unlock(&mutex_);
+    });
+    return written ? 0 : -1;
+  }
   pthread_mutex_lock(&mutex_);
   const bool served = PostAndWait(&requested_, &served_, kRequestTimeoutNs);
   const int result = served && last_request_ok_ ? 0 : -1;
@@ -145,6 +200,14 @@ int SnapshotWriter::RequestSnapshot() {
 }
 
 void SnapshotWriter::SymbolizeNow() {
+  if (WritesInline()) {
+    WithSignalsBlocked([this] {
+      pthread_mutex_lock(&mutex_);
+      if (!finished_) DefineNewStacks(&pending_);
+      pthread_mutex_unlock(&mutex_);
+    });
+    return;
+  }
   pthread_mutex_lock(&mutex_);
   PostAndWait(&symbolize_requested_, &symbolize_served_, kSymbolizeTimeoutNs);
   pthread_mutex_unlock(&mutex_);
@@ -159,8 +222,10 @@ void SnapshotWriter::Finish() {
     while (!finished_) {
       if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
     }
-  } else if (!finished_ && !thread_running_ && forked_child_ && !output_failed_) {
-    // A forked child whose writer thread could not start still writes its final snapshot.
+  } else if (!finished_ && !thread_running_ && !output_failed_ &&
+             (forked_child_ || inline_.load(std::memory_order_relaxed))) {
+    // A single-threaded host (or one whose threads came after the last Poll), or a forked child
+    // whose writer thread could not start: the exiting thread writes the final snapshot.
     WriteSnapshot("exit", /*final=*/true);
     finished_ = true;
   }
@@ -177,6 +242,7 @@ void SnapshotWriter::ChildAfterFork(bool follow) {
   pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
   mutex_ = fresh;
   thread_running_ = false;
+  inline_.store(false, std::memory_order_relaxed);
   requested_ = served_ = 0;
   symbolize_requested_ = symbolize_served_ = 0;
   finish_requested_ = finished_ = false;

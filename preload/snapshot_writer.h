@@ -8,6 +8,12 @@
 // Threads: the writer thread does all the work, holding `mutex_`; other threads only post requests
 // (RequestSnapshot, Finish) and wait for them with a timeout, so a stuck writer can never hang the
 // host. The writer thread is permanently "busy" (never sampled) and blocks every signal.
+// Single-threaded hosts get no writer thread: one thread more would turn on glibc's multi-thread
+// malloc paths (arena locks, atomic fastbins) for the whole process, which costs more than all of
+// clwleak's own hot path. There the work is done inline, by the host's only thread, when it
+// reaches Poll() (a sampled allocation, a request count) after the interval's deadline, with every
+// signal blocked and errno kept. The writer thread starts at the first Poll() that finds the host
+// has threads of its own (__libc_single_threaded is false): from then on no thread writes inline.
 // Fork: PrepareFork() takes `mutex_` so the child inherits a consistent writer; the child restarts
 // with a new file (follow) or stays silent (off).
 // The descriptor is kept at a high number and checked (fstat: same device and inode) before every
@@ -21,11 +27,13 @@
 #include <sys/types.h>
 #include <zstd.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base.h"
 #include "clwleak.pb.h"
 #include "process_info.h"
 #include "symbolizer.h"
@@ -37,6 +45,13 @@ class SnapshotWriter {
   // Starts the writer thread. A forked child creates its file lazily at its first snapshot, so that
   // a child that execs or exits at once leaves no empty file behind.
   bool Start();
+
+  // Single-threaded host: writes the interval snapshot if it is due. Host with threads: starts the
+  // writer thread if it has not started. One relaxed load once the thread runs. The caller holds a
+  // BusyScope.
+  void Poll() {
+    if (CLWLEAK_UNLIKELY(inline_.load(std::memory_order_relaxed))) PollInline();
+  }
 
   // Asks for a snapshot now and waits until it is written. Returns 0 when written.
   int RequestSnapshot();
@@ -52,6 +67,11 @@ class SnapshotWriter {
   void ChildAfterFork(bool follow);
 
  private:
+  bool StartThread();
+  void PollInline();
+  // True while the host is single-threaded and no writer thread runs: the caller may write with
+  // mutex_ held. Starts the writer thread when the host has gained threads.
+  bool WritesInline();
   static void* ThreadMain(void* self);
   // With mutex_ held: posts a request (++*requested), wakes the writer and waits until *served
   // reaches it or the timeout passes. False when the writer is not running or did not get to it.
@@ -81,6 +101,7 @@ class SnapshotWriter {
   pthread_cond_t done_;       // wakes requesters: a snapshot was written
   pthread_t thread_{};
   bool thread_running_ = false;
+  std::atomic<bool> inline_{false};  // single-threaded host, no writer thread (yet)
   uint64_t requested_ = 0;    // snapshot requests posted
   uint64_t served_ = 0;       // snapshot requests served
   uint64_t symbolize_requested_ = 0;

@@ -14,16 +14,15 @@ std::optional<double> LeakValue(const analysis::SiteReport& site) {
   return std::nullopt;
 }
 
-void AppendLine(const analysis::SiteReport& site, double value, std::string* out) {
-  const long long rounded = std::llround(value);
-  if (rounded <= 0) return;  // flame graphs draw nothing for zero; keep the file clean
-  std::string line;
+void AddStack(const analysis::SiteReport& site, double value, std::vector<FoldedStack>* out) {
+  FoldedStack stack;
+  stack.value = std::llround(value);
+  if (stack.value <= 0) return;  // flame graphs draw nothing for zero; keep the file clean
   for (auto frame = site.frames.rbegin(); frame != site.frames.rend(); ++frame) {
-    if (!line.empty()) line += ';';
-    line += FoldedFrameName(*frame);
+    stack.frames.push_back(FoldedFrameName(*frame));
   }
-  if (line.empty()) line = "[no frames]";
-  *out += line + " " + std::to_string(rounded) + "\n";
+  if (stack.frames.empty()) stack.frames.push_back("[no frames]");
+  out->push_back(std::move(stack));
 }
 
 }  // namespace
@@ -47,21 +46,32 @@ std::string FoldedFrameName(const analysis::FrameReport& frame) {
   return name;
 }
 
-std::string RenderFolded(const std::vector<analysis::FileReport>& files,
-                         const analysis::AggregateReport* aggregate) {
-  std::string out;
+std::vector<FoldedStack> FoldedStacks(const std::vector<analysis::FileReport>& files,
+                                      const analysis::AggregateReport* aggregate) {
+  std::vector<FoldedStack> stacks;
   if (aggregate != nullptr) {
     for (const analysis::AggregateSite& site : aggregate->sites) {
       if (site.classification != analysis::Classification::kLeak) continue;
-      if (std::optional<double> value = LeakValue(site.site)) AppendLine(site.site, *value, &out);
+      if (std::optional<double> value = LeakValue(site.site)) AddStack(site.site, *value, &stacks);
     }
-    return out;
+    return stacks;
   }
   for (const analysis::FileReport& file : files) {
     for (const analysis::SiteReport& site : file.sites) {
       if (site.classification != analysis::Classification::kLeak) continue;
-      if (std::optional<double> value = LeakValue(site)) AppendLine(site, *value, &out);
+      if (std::optional<double> value = LeakValue(site)) AddStack(site, *value, &stacks);
     }
+  }
+  return stacks;
+}
+
+std::string RenderFolded(const std::vector<analysis::FileReport>& files,
+                         const analysis::AggregateReport* aggregate) {
+  std::string out;
+  for (const FoldedStack& stack : FoldedStacks(files, aggregate)) {
+    std::string line;
+    for (const std::string& frame : stack.frames) line += (line.empty() ? "" : ";") + frame;
+    out += line + " " + std::to_string(stack.value) + "\n";
   }
   return out;
 }

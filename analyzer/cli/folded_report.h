@@ -17,6 +17,16 @@ namespace clwleak::cli {
 // the separators of the format (';', newlines) replaced so that each frame stays one field.
 std::string FoldedFrameName(const analysis::FrameReport& frame);
 
+// One line of the folded report: frame names root first, and the whole-byte value.
+struct FoldedStack {
+  std::vector<std::string> frames;  // root first; ["[no frames]"] for a stack without frames
+  long long value = 0;              // > 0
+};
+
+// The stacks of RenderFolded, in its order; the HTML report's flame graph draws the same ones.
+std::vector<FoldedStack> FoldedStacks(const std::vector<analysis::FileReport>& files,
+                                      const analysis::AggregateReport* aggregate);
+
 std::string RenderFolded(const std::vector<analysis::FileReport>& files,
                          const analysis::AggregateReport* aggregate);
 

@@ -159,6 +159,15 @@ Json FileJson(const FileReport& file) {
   json["stable_sites_omitted"] = stable_omitted;
   json["modules"] = ModulesJson(file.modules);
   json["notes"] = file.notes;
+  Json timeline = Json::array();
+  for (const analysis::TimelinePoint& point : file.timeline) {
+    timeline.push_back({{"seconds", Number(point.seconds)},
+                        {"requests", Number(point.requests)},
+                        {"heap_live_bytes", Number(point.heap_live_bytes)},
+                        {"in_use_bytes", Number(point.in_use_bytes)},
+                        {"rss_bytes", Number(point.rss_bytes)}});
+  }
+  json["timeline"] = std::move(timeline);
   return json;
 }
 

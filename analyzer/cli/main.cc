@@ -1,6 +1,7 @@
 // clw-leak-analyze: the offline analyzer's command line. Parses flags, analyses each file with
-// clwleak_analysis, evaluates the gates and writes the report in the format asked for. Exit codes (DESIGN.md):
-// 0 report written and every gate passed, 1 a gate failed, 2 usage error or unreadable input.
+// clwleak_analysis (with a progress bar on a terminal), evaluates the gates and writes the report
+// in the format asked for. Exit codes (DESIGN.md): 0 report written and every gate passed, 1 a
+// gate failed, 2 usage error or unreadable input.
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,11 +11,15 @@
 #include "analysis.h"
 #include "folded_report.h"
 #include "gates.h"
+#include "html_assets.h"
+#include "html_report.h"
 #include "json_report.h"
 #include "junit_report.h"
 #include "options.h"
 #include "pprof_report.h"
+#include "progress_bar.h"
 #include "prometheus_report.h"
+#include "terminal.h"
 #include "text_report.h"
 
 namespace {
@@ -47,15 +52,29 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
 
+  const web::HtmlAssets& html_assets = web::EmbeddedHtmlAssets();
+  if (options.format == "html" && !html_assets.available) {
+    return Fail("--format html: this build of clw-leak-analyze has no HTML report: " +
+                std::string(html_assets.why_unavailable));
+  }
+
+  cli::ProgressBar progress(STDERR_FILENO);
+  options.analysis.on_progress = [&progress](uint64_t bytes_read, uint64_t file_size) {
+    progress.Update(bytes_read, file_size);
+  };
+  const size_t inputs = options.files.size() + (options.baseline.empty() ? 0 : 1);
+  auto analyze = [&](const std::string& path, size_t index, analysis::FileReport* report) {
+    progress.StartFile(path, index, inputs);
+    const bool ok = analysis::AnalyzeFile(path, options.analysis, report, &error);
+    progress.Finish();
+    return ok;
+  };
   std::vector<analysis::FileReport> files(options.files.size());
   for (size_t i = 0; i < options.files.size(); ++i) {
-    if (!analysis::AnalyzeFile(options.files[i], options.analysis, &files[i], &error)) {
-      return Fail(error);
-    }
+    if (!analyze(options.files[i], i + 1, &files[i])) return Fail(error);
   }
   analysis::FileReport baseline;
-  if (!options.baseline.empty() &&
-      !analysis::AnalyzeFile(options.baseline, options.analysis, &baseline, &error)) {
+  if (!options.baseline.empty() && !analyze(options.baseline, inputs, &baseline)) {
     return Fail("--baseline: " + error);
   }
   analysis::GateReport gate;
@@ -84,8 +103,17 @@ int main(int argc, char** argv) {
     std::string profile;
     if (!cli::BuildPprofProfile(files, &profile, &error)) return Fail(error);
     report = cli::Gzip(profile);
+  } else if (options.format == "html") {
+    if (!cli::RenderHtml(files, aggregate_or_null, gate,
+                         std::string("clw-leak-analyze ") + CLWLEAK_VERSION, html_assets, &report,
+                         &error)) {
+      return Fail(error);
+    }
   } else {
-    report = cli::RenderText(files, aggregate_or_null, gate);
+    // Colours only for standard output on a terminal (auto), never into a file unless asked.
+    const bool color =
+        cli::ShouldColor(options.color, options.output.empty() ? STDOUT_FILENO : -1);
+    report = cli::RenderText(files, aggregate_or_null, gate, color);
   }
   if (options.output.empty()) {
     std::cout << report << std::flush;

@@ -69,8 +69,12 @@ Options:
                            stacks: leaked bytes per N requests); prometheus (OpenMetrics text
                            for node_exporter's textfile collector); junit (one test case per
                            gate); pprof (gzipped profile.proto for go tool pprof, Pyroscope;
-                           binary: needs -o unless stdout is not a terminal)
+                           binary: needs -o unless stdout is not a terminal); html (one
+                           self-contained page: answers, memory chart with the projection to
+                           OOM, leaking sites, flame graph; use with -o report.html)
   -o PATH                  write the report to PATH instead of standard output
+  --color WHEN             colours in the text report: auto (default: only when standard output
+                           is a terminal and NO_COLOR is unset), always, never
   --memory-limit SIZE      memory limit for the time-to-OOM projection (overrides the file's)
   --request-rate R         requests per second, for files without request counts
   --warmup W               part of the run excluded from the fit: a percentage of the run (10%),
@@ -83,6 +87,9 @@ Options:
                            run recorded in FILE
   --help                   show this help
   --version                show the version
+
+On a terminal, reading a large file (8 MiB or more, or taking over half a second) shows a progress
+bar on standard error; never when standard error is not a terminal.
 
 SIZE: bytes, or a number with a binary unit: 64KiB, 15MiB, 4GiB (K, M, G also mean KiB, MiB, GiB).
 
@@ -150,9 +157,9 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
     } else if (name == "--format") {
       if (!take_value()) return false;
       if (value != "text" && value != "json" && value != "folded" && value != "prometheus" &&
-          value != "junit" && value != "pprof") {
+          value != "junit" && value != "pprof" && value != "html") {
         *error = "--format: '" + value +
-                 "' is not supported (use text, json, folded, prometheus, junit or pprof)";
+                 "' is not supported (use text, json, folded, prometheus, junit, pprof or html)";
         return false;
       }
       options->format = value;
@@ -163,6 +170,12 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
         return false;
       }
       options->output = value;
+    } else if (name == "--color" || name == "--colour") {
+      if (!take_value()) return false;
+      if (!ParseColorMode(value, &options->color)) {
+        *error = name + ": '" + value + "' is not auto, always or never";
+        return false;
+      }
     } else if (name == "--memory-limit") {
       if (!size_option(&options->analysis.memory_limit)) return false;
       if (*options->analysis.memory_limit == 0) {

@@ -7,6 +7,7 @@
 
 #include "analysis.h"
 #include "gates.h"
+#include "terminal.h"
 
 namespace clwleak::cli {
 
@@ -17,6 +18,7 @@ struct CliOptions {
   std::string baseline;  // --baseline FILE
   std::string format = "text";
   std::string output;    // -o PATH; empty = stdout
+  ColorMode color = ColorMode::kAuto;  // --color
   bool help = false;
   bool version = false;
 };

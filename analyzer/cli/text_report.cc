@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "analysis.h"
+#include "answers.h"
+#include "terminal.h"
 #include "units.h"
 
 namespace clwleak::cli {
@@ -17,33 +19,12 @@ using analysis::FileReport;
 using analysis::FormatBytes;
 using analysis::FormatCount;
 using analysis::FormatDuration;
-using analysis::FormatInUnit;
 using analysis::ModuleReport;
 using analysis::Rate;
 using analysis::SiteReport;
-using analysis::UnitFor;
 
 constexpr size_t kFramesShown = 12;
 constexpr size_t kBoundedShown = 10;
-
-// "15.0 MiB per 1000 requests (95% CI 14.2–15.8)"; the interval is in the value's unit.
-std::string RateWithInterval(const Rate& rate, const std::string& per) {
-  const auto unit = UnitFor(rate.value != 0 ? rate.value : rate.hi);
-  return FormatInUnit(rate.value, unit) + " " + unit.name + " " + per + " (95% CI " +
-         FormatInUnit(rate.lo, unit) + "–" + FormatInUnit(rate.hi, unit) + ")";
-}
-
-std::string PerN(uint64_t per_requests) {
-  return "per " + std::to_string(per_requests) + " requests";
-}
-
-// The main figure of a leak: per N requests when known, else per hour.
-std::string LeakRateText(const std::optional<Rate>& per_n, const std::optional<Rate>& per_hour,
-                         uint64_t per_requests) {
-  if (per_n) return RateWithInterval(*per_n, PerN(per_requests));
-  if (per_hour) return RateWithInterval(*per_hour, "per hour");
-  return "rate unknown (the window after the warm-up has no duration)";
-}
 
 std::string SecondaryRates(const std::optional<Rate>& per_n, const std::optional<Rate>& per_hour) {
   if (per_n && per_hour) return ", " + FormatBytes(per_hour->value) + " per hour";
@@ -63,9 +44,10 @@ std::string FrameLine(const analysis::FrameReport& frame, size_t index) {
   return line + where;
 }
 
-void WriteSite(std::ostringstream& out, const SiteReport& site, size_t rank,
+void WriteSite(std::ostringstream& out, const Painter& paint, const SiteReport& site, size_t rank,
                uint64_t per_requests, const std::string& extra) {
-  out << "  " << rank << ". " << analysis::DescribeSite(site) << extra << "\n";
+  out << "  " << rank << ". " << paint(analysis::DescribeSite(site), Style::kBold) << extra
+      << "\n";
   out << "     " << LeakRateText(site.per_n_requests, site.per_hour, per_requests)
       << SecondaryRates(site.per_n_requests, site.per_hour) << "; live "
       << FormatBytes(site.live_bytes) << " in " << FormatCount(static_cast<uint64_t>(site.live_count))
@@ -74,17 +56,18 @@ void WriteSite(std::ostringstream& out, const SiteReport& site, size_t rank,
   out << "\n";
   for (size_t i = 0; i < site.frames.size() && i < kFramesShown; ++i) {
     out << "       " << FrameLine(site.frames[i], i)
-        << (static_cast<int>(i) == site.site_frame ? "   <- site" : "") << "\n";
+        << (static_cast<int>(i) == site.site_frame ? paint("   <- site", Style::kWarn) : "")
+        << "\n";
   }
   if (site.frames.size() > kFramesShown) {
     out << "       ... " << site.frames.size() - kFramesShown << " more frames\n";
   }
 }
 
-void WriteModules(std::ostringstream& out, const std::vector<ModuleReport>& modules,
-                  uint64_t per_requests) {
+void WriteModules(std::ostringstream& out, const Painter& paint,
+                  const std::vector<ModuleReport>& modules, uint64_t per_requests) {
   if (modules.empty()) return;
-  out << "\nLeaks by module:\n";
+  out << "\n" << paint("Leaks by module:", Style::kBold) << "\n";
   for (const ModuleReport& module : modules) {
     out << "  " << module.module << ": "
         << LeakRateText(module.per_n_requests, module.per_hour, per_requests)
@@ -93,27 +76,19 @@ void WriteModules(std::ostringstream& out, const std::vector<ModuleReport>& modu
   }
 }
 
-std::string MemoryPhrase(const FileReport& file) {
-  std::string text;
-  if (file.memory.limit_bytes > 0) {
-    text = "limit " + FormatBytes(file.memory.limit_bytes) + " from " + file.memory.limit_source;
-  } else {
-    text = "limit unknown: give --memory-limit";
-  }
-  return text + ", " + FormatBytes(file.memory.in_use_bytes) + " in use";
-}
-
-void WriteHeadline(std::ostringstream& out, const FileReport& file) {
+void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileReport& file) {
   if (file.leak.detected) {
-    out << "[clw] Native memory leak detected in " << file.leak.module;
+    out << paint("[clw] Native memory leak detected in " + file.leak.module, Style::kLeak);
     if (file.modules.size() > 1) {
       out << " (and " << file.modules.size() - 1 << " more module"
           << (file.modules.size() > 2 ? "s" : "") << ")";
     }
     out << "\n[clw] Leaked: "
-        << LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests) << "\n";
+        << paint(LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests),
+                 Style::kBold)
+        << "\n";
   } else {
-    out << "[clw] No leak detected";
+    out << paint("[clw] No leak detected", Style::kGood);
     size_t bounded = 0;
     for (const SiteReport& site : file.sites) {
       bounded += site.classification == Classification::kBounded ? 1 : 0;
@@ -124,29 +99,29 @@ void WriteHeadline(std::ostringstream& out, const FileReport& file) {
     }
     out << "\n";
   }
-  out << "[clw] Estimated time to OOM: ";
-  if (file.oom.projected) {
-    out << FormatDuration(file.oom.seconds) << " (" << MemoryPhrase(file) << ")\n";
-  } else {
-    out << "none projected, " << file.oom.reason << " (" << MemoryPhrase(file) << ")\n";
-  }
+  out << "[clw] Estimated time to OOM: "
+      << (file.oom.projected ? paint(TimeToOomPhrase(file), Style::kWarn) : TimeToOomPhrase(file))
+      << " (" << MemoryPhrase(file) << ")\n";
 }
 
-void WriteFile(std::ostringstream& out, const FileReport& file) {
-  WriteHeadline(out, file);
+void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& file) {
+  WriteHeadline(out, paint, file);
 
   size_t rank = 0;
   for (const SiteReport& site : file.sites) {
     if (site.classification != Classification::kLeak) continue;
-    if (rank == 0) out << "\nLeaking sites, worst first:\n";
-    WriteSite(out, site, ++rank, file.per_requests, "");
+    if (rank == 0) out << "\n" << paint("Leaking sites, worst first:", Style::kBold) << "\n";
+    WriteSite(out, paint, site, ++rank, file.per_requests, "");
   }
-  WriteModules(out, file.modules, file.per_requests);
+  WriteModules(out, paint, file.modules, file.per_requests);
 
   rank = 0;
   for (const SiteReport& site : file.sites) {
     if (site.classification != Classification::kBounded) continue;
-    if (rank == 0) out << "\nBounded growth (grew, then plateaued; not a leak):\n";
+    if (rank == 0) {
+      out << "\n" << paint("Bounded growth (grew, then plateaued; not a leak):", Style::kBold)
+          << "\n";
+    }
     if (rank == kBoundedShown) {
       out << "  ... more bounded sites in --format json\n";
       break;
@@ -156,7 +131,7 @@ void WriteFile(std::ostringstream& out, const FileReport& file) {
         << FormatBytes(site.live_bytes) << " at the end\n";
   }
 
-  out << "\nRun:\n";
+  out << "\n" << paint("Run:", Style::kBold) << "\n";
   out << "  file:            " << file.path << "\n";
   out << "  process:         pid " << file.pid << ", " << (file.exe.empty() ? "?" : file.exe);
   if (!file.host.empty()) out << ", host " << file.host;
@@ -210,10 +185,13 @@ void WriteFile(std::ostringstream& out, const FileReport& file) {
   for (const std::string& note : file.notes) out << "  note:            " << note << "\n";
 }
 
-void WriteAggregate(std::ostringstream& out, const AggregateReport& aggregate) {
-  out << "\n== Across " << aggregate.files << " files ==\n";
+void WriteAggregate(std::ostringstream& out, const Painter& paint,
+                    const AggregateReport& aggregate) {
+  out << "\n" << paint("== Across " + std::to_string(aggregate.files) + " files ==", Style::kBold)
+      << "\n";
   if (aggregate.leak.detected) {
-    out << "[clw] Native memory leak detected in " << aggregate.leak.module << "\n";
+    out << paint("[clw] Native memory leak detected in " + aggregate.leak.module, Style::kLeak)
+        << "\n";
     out << "[clw] Leaked: "
         << LeakRateText(aggregate.leak.per_n_requests, aggregate.leak.per_hour,
                         aggregate.per_requests);
@@ -223,21 +201,25 @@ void WriteAggregate(std::ostringstream& out, const AggregateReport& aggregate) {
     }
     out << "\n";
   } else {
-    out << "[clw] No leak detected in any file\n";
+    out << paint("[clw] No leak detected in any file", Style::kGood) << "\n";
   }
   size_t rank = 0;
   for (const analysis::AggregateSite& entry : aggregate.sites) {
     if (entry.classification != Classification::kLeak) continue;
-    if (rank == 0) out << "\nLeaking sites across files, worst first:\n";
-    WriteSite(out, entry.site, ++rank, aggregate.per_requests,
+    if (rank == 0) {
+      out << "\n" << paint("Leaking sites across files, worst first:", Style::kBold) << "\n";
+    }
+    WriteSite(out, paint, entry.site, ++rank, aggregate.per_requests,
               " [leaking in " + std::to_string(entry.files_leaking) + " of " +
                   std::to_string(aggregate.files) + " files]");
   }
-  WriteModules(out, aggregate.modules, aggregate.per_requests);
+  WriteModules(out, paint, aggregate.modules, aggregate.per_requests);
   rank = 0;
   for (const analysis::AggregateSite& entry : aggregate.sites) {
     if (entry.classification != Classification::kBounded) continue;
-    if (rank == 0) out << "\nBounded growth across files (not a leak):\n";
+    if (rank == 0) {
+      out << "\n" << paint("Bounded growth across files (not a leak):", Style::kBold) << "\n";
+    }
     out << "  " << ++rank << ". " << analysis::DescribeSite(entry.site) << " [in "
         << entry.files_present << " files]\n";
   }
@@ -246,15 +228,19 @@ void WriteAggregate(std::ostringstream& out, const AggregateReport& aggregate) {
 }  // namespace
 
 std::string RenderText(const std::vector<FileReport>& files, const AggregateReport* aggregate,
-                       const analysis::GateReport& gate) {
+                       const analysis::GateReport& gate, bool color) {
+  const Painter paint(color);
   std::ostringstream out;
   for (size_t i = 0; i < files.size(); ++i) {
-    if (files.size() > 1) out << (i > 0 ? "\n" : "") << "== " << files[i].path << " ==\n";
-    WriteFile(out, files[i]);
+    if (files.size() > 1) {
+      out << (i > 0 ? "\n" : "") << paint("== " + files[i].path + " ==", Style::kBold) << "\n";
+    }
+    WriteFile(out, paint, files[i]);
   }
-  if (aggregate != nullptr) WriteAggregate(out, *aggregate);
+  if (aggregate != nullptr) WriteAggregate(out, paint, *aggregate);
   if (gate.evaluated) {
-    out << "\nGates: " << (gate.passed ? "passed" : "FAILED") << "\n";
+    out << "\nGates: "
+        << (gate.passed ? paint("passed", Style::kGood) : paint("FAILED", Style::kLeak)) << "\n";
     for (const std::string& failure : gate.failures) out << "  " << failure << "\n";
   }
   return out.str();

@@ -1,7 +1,8 @@
 // The text report of clw-leak-analyze: the three answers first, in the operators' words
 // ("[clw] Native memory leak detected in libclient.so"), then leaking sites, leaks per module,
 // bounded growth and the run's facts; for several files one such report each plus the aggregate.
-// Called by main.cc.
+// With `color`, headlines, section titles and sites carry ANSI styles (terminal.h); without, the
+// text has no escape sequence at all. Called by main.cc.
 #pragma once
 
 #include <string>
@@ -13,6 +14,6 @@ namespace clwleak::cli {
 
 std::string RenderText(const std::vector<analysis::FileReport>& files,
                        const analysis::AggregateReport* aggregate,
-                       const analysis::GateReport& gate);
+                       const analysis::GateReport& gate, bool color = false);
 
 }  // namespace clwleak::cli

@@ -97,6 +97,7 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   uint64_t idle_since_observed = 0;
   bool teardown_excluded = false;
   while ((status = reader->Next()) == ReadStatus::kSnapshot) {
+    if (options.on_progress) options.on_progress(reader->file_bytes_read(), reader->file_size());
     const proto::Snapshot& snapshot = reader->last_snapshot();
     // The exit snapshot is taken after the program's destructors ran. When it shows memory freed
     // since the last snapshot, that is teardown (caches and pools released), not how the worker
@@ -156,6 +157,12 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     file.memory.heap_live_bytes = last.heap_live_bytes;
     file.memory.in_use_bytes = last.cgroup_memory_current.value_or(last.rss_bytes);
     file.memory.in_use_source = last.cgroup_memory_current ? "cgroup memory.current" : "rss";
+    file.timeline.reserve(n);
+    for (const RunPoint& point : points) {
+      file.timeline.push_back(TimelinePoint{point.seconds, point.requests, point.heap_live_bytes,
+                                            point.cgroup_memory_current.value_or(point.rss_bytes),
+                                            point.rss_bytes});
+    }
   }
   if (options.memory_limit) {
     file.memory.limit_bytes = static_cast<double>(*options.memory_limit);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct AnalysisOptions {
   std::optional<double> request_rate;       // requests per second, for files without counts
   Warmup warmup;
   size_t series_points = 256;               // grid size of SeriesRecorder
+  // Called after every snapshot read with the bytes of the file read so far and its size (0 when
+  // unknown), for a progress display; called on the analysing thread. Empty: not called.
+  std::function<void(uint64_t bytes_read, uint64_t file_size)> on_progress;
 };
 
 // Analyses `path`. Returns false with *error set (naming the file and the problem) when the file

@@ -80,6 +80,16 @@ struct MemoryReport {
   std::optional<double> rss_growth_bytes_per_s;  // RSS trend over the window, for comparison
 };
 
+// The process's memory at one point of the run, for charts. Points are SeriesRecorder's grid (at
+// most AnalysisOptions::series_points, evenly spread over the snapshots, the last one included).
+struct TimelinePoint {
+  double seconds = 0;          // since profiling started
+  double requests = 0;         // cumulative; 0 when the file does not count requests
+  double heap_live_bytes = 0;  // estimate from the samples
+  double in_use_bytes = 0;     // cgroup memory.current when the snapshot has it, else RSS
+  double rss_bytes = 0;
+};
+
 struct FileReport {
   std::string path;
   // process
@@ -115,6 +125,7 @@ struct FileReport {
   std::vector<SiteReport> sites;  // every stack: leaks by rate, then bounded by growth, then stable
   std::vector<ModuleReport> modules;  // modules with leaking sites, worst first
   std::vector<std::string> notes;     // caveats worth printing (short sentences)
+  std::vector<TimelinePoint> timeline;  // memory over the run, bounded (see TimelinePoint)
 };
 
 // A stack across several files, matched by SiteReport::key.

@@ -11,6 +11,7 @@
 // "compressed byte M" is the offset in the file of the zstd input that was being decoded.
 #include "snapshot_reader.h"
 
+#include <sys/stat.h>
 #include <zstd.h>
 
 #include <cerrno>
@@ -72,8 +73,10 @@ class SnapshotReader::Impl {
   uint64_t snapshots_read_ = 0;
   bool final_seen_ = false;  // the last decoded snapshot had `final` set
   bool complete_ = false;
+  uint64_t file_size_ = 0;
   bool finished_ = false;    // Next() returned something other than kSnapshot; it keeps doing so
   ReadStatus finish_status_ = ReadStatus::kEnd;
+  uint64_t file_bytes_read_ = 0;
 
  private:
   // How one attempt to read a record ended.
@@ -99,7 +102,6 @@ class SnapshotReader::Impl {
   std::vector<char> input_;
   ZSTD_inBuffer in_{nullptr, 0, 0};
   uint64_t input_chunk_offset_ = 0;  // file offset of input_[0]
-  uint64_t file_bytes_read_ = 0;
   uint64_t compressed_position_ = 0;  // file offset up to which zstd has consumed input
   bool input_eof_ = false;
   bool output_pending_ = false;  // the last zstd call filled its output: it may hold more
@@ -123,6 +125,10 @@ bool SnapshotReader::Impl::OpenFile(std::string* error) {
     return false;
   }
   input_.resize(ZSTD_DStreamInSize());
+  struct stat info {};
+  if (fstat(fileno(file_), &info) == 0 && S_ISREG(info.st_mode)) {
+    file_size_ = static_cast<uint64_t>(info.st_size);
+  }
 
   std::string_view record;
   uint64_t offset = 0;
@@ -311,6 +317,8 @@ bool SnapshotReader::complete() const { return impl_->complete_; }
 const std::string& SnapshotReader::error() const { return impl_->error_; }
 uint64_t SnapshotReader::snapshots_read() const { return impl_->snapshots_read_; }
 const std::string& SnapshotReader::path() const { return impl_->path_; }
+uint64_t SnapshotReader::file_bytes_read() const { return impl_->file_bytes_read_; }
+uint64_t SnapshotReader::file_size() const { return impl_->file_size_; }
 
 WholeFile ReadWholeFile(const std::string& path) {
   WholeFile whole;

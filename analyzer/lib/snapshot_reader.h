@@ -60,6 +60,9 @@ class SnapshotReader {
   const std::string& error() const;
   uint64_t snapshots_read() const;
   const std::string& path() const;
+  // Bytes of the (compressed) file read so far, and its size when opened; for progress reports.
+  uint64_t file_bytes_read() const;
+  uint64_t file_size() const;
 
  private:
   class Impl;

@@ -36,6 +36,10 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Usage: clw-leak-analyze [OPTIONS] FILE..."), std::string::npos);
   EXPECT_NE(help.out.find("--fail-on-leak-per-hour"), std::string::npos);
+  EXPECT_NE(help.out.find("pprof (gzipped profile.proto"), std::string::npos);
+  EXPECT_NE(help.out.find("html (one\n"), std::string::npos);
+  EXPECT_NE(help.out.find("--color WHEN"), std::string::npos);
+  EXPECT_NE(help.out.find("progress"), std::string::npos);
   CliRun version = RunAnalyzer({"--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_TRUE(std::regex_match(version.out, std::regex("clw-leak-analyze \\d+\\.\\d+\\.\\d+\n")))
@@ -57,6 +61,7 @@ TEST(CliTest, UsageErrorsExit2WithAMessage) {
       {{"--warmup", "150%", "x.pb"}, "--warmup: '150%' must be a percentage"},
       {{"--request-rate", "-3", "x.pb"}, "--request-rate: '-3' is not a positive number"},
       {{"--memory-limit"}, "--memory-limit needs a value"},
+      {{"--color=sometimes", "x.pb"}, "--color: 'sometimes' is not auto, always or never"},
   };
   for (const Case& c : cases) {
     CliRun run = RunAnalyzer(c.args);
@@ -363,6 +368,42 @@ TEST(CliTest, SeveralFilesGiveOneReportEachAndAnAggregate) {
   EXPECT_EQ(json["sites"][0]["files_leaking"], 2);
   EXPECT_EQ(json["modules"][0]["module"], "libclient.so");
   EXPECT_NEAR(json["leak"]["bytes_per_n_requests"].get<double>(), 6.2e6, 0.05 * 6.2e6);
+}
+
+// The timeline (schema clwleak-report/1, additive): one point per snapshot while they fit the grid
+// of 256, then evenly thinned with the last snapshot kept; values from the synthetic worker.
+TEST(CliTest, JsonTimelineFollowsTheRunAndStaysBounded) {
+  CliRun run = RunAnalyzer({"--format", "json", WorkerFile()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  nlohmann::json json = nlohmann::json::parse(run.out);
+  const nlohmann::json& timeline = json["timeline"];
+  ASSERT_EQ(timeline.size(), 100u);
+  EXPECT_NEAR(timeline[0]["seconds"].get<double>(), 5, 1e-6);
+  EXPECT_EQ(timeline[0]["requests"].get<double>(), 200);
+  EXPECT_NEAR(timeline.back()["seconds"].get<double>(), 500, 1e-6);
+  EXPECT_EQ(timeline.back()["requests"].get<double>(), 20000);
+  EXPECT_EQ(timeline.back()["in_use_bytes"].get<double>(),
+            json["memory"]["in_use_bytes"].get<double>());
+  EXPECT_EQ(timeline.back()["heap_live_bytes"].get<double>(),
+            json["memory"]["heap_live_bytes"].get<double>());
+  EXPECT_EQ(timeline.back()["in_use_bytes"].get<double>() - timeline.back()["rss_bytes"].get<double>(),
+            16 << 20);  // the worker's cgroup memory.current is RSS + 16 MiB
+  for (size_t i = 1; i < timeline.size(); ++i) {
+    EXPECT_GT(timeline[i]["seconds"].get<double>(), timeline[i - 1]["seconds"].get<double>());
+  }
+
+  WorkerScenario long_run;
+  long_run.snapshots = 1000;
+  long_run.requests_per_snapshot = 20;
+  const std::string path = TempPath("long_run.pb");
+  WriteSyntheticWorker(path, long_run);
+  run = RunAnalyzer({"--format", "json", path});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json = nlohmann::json::parse(run.out);
+  EXPECT_LE(json["timeline"].size(), 257u);
+  EXPECT_GE(json["timeline"].size(), 128u);
+  EXPECT_NEAR(json["timeline"].back()["seconds"].get<double>(), 5000, 1e-6);
+  EXPECT_EQ(json["timeline"].back()["requests"].get<double>(), 20000);
 }
 
 }  // namespace

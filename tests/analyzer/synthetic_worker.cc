@@ -23,7 +23,7 @@ WorkerTruth WriteSyntheticWorker(const std::string& path, const WorkerScenario& 
 
   WorkerTruth truth;
   truth.leak_stack = profile.AddStack(
-      {clw_malloc, {"client_send", "client.c", 42, "/opt/clw/lib/libclient.so"},
+      {clw_malloc, {scenario.leak_function, scenario.leak_file, 42, "/opt/clw/lib/libclient.so"},
        {"client_call", "client.c", 97, "/opt/clw/lib/libclient.so"}, handle, main_frame,
        libc_start});
   truth.lru_stack = profile.AddStack(
@@ -35,6 +35,13 @@ WorkerTruth WriteSyntheticWorker(const std::string& path, const WorkerScenario& 
   truth.early_stack = profile.AddStack(
       {clw_malloc, {"Config::Load()", "config.cc", 7, "/opt/clw/bin/clw-worker"}, handle,
        main_frame, libc_start});
+
+  if (scenario.second_leak_bytes > 0) {
+    truth.second_stack = profile.AddStack(
+        {clw_malloc, op_new,
+         {"Session::Remember(Token const&)", "session.cc", 55, "/opt/clw/bin/clw-worker"}, handle,
+         main_frame, libc_start});
+  }
 
   SampledHeap heap(scenario.sample_rate_bytes, scenario.seed);
   std::mt19937_64 rng(scenario.seed * 7919 + 17);
@@ -71,10 +78,12 @@ WorkerTruth WriteSyntheticWorker(const std::string& path, const WorkerScenario& 
         frees_due[request % frees_due.size()].clear();
       }
       if (scenario.early && request < early_end) heap.Allocate(truth.early_stack, 10000);
+      if (truth.second_stack != 0) heap.Allocate(truth.second_stack, scenario.second_leak_bytes);
     }
     for (uint32_t stack : {truth.leak_stack, truth.lru_stack, truth.churn_stack, truth.early_stack}) {
       profile.SetCounters(stack, heap.Stats(stack));
     }
+    if (truth.second_stack != 0) profile.SetCounters(truth.second_stack, heap.Stats(truth.second_stack));
     SnapshotFacts facts;
     facts.requests = scenario.count_requests ? request : 0;
     facts.seconds = scenario.seconds_per_snapshot * (snapshot + 1);

@@ -3,7 +3,9 @@
 //   leak   - client_send in libclient.so leaks 200 + 1000 + 5000 bytes on every request;
 //   lru    - Cache::Put keeps the last N entries of 4 KiB: grows until 40% of the run, then flat;
 //   churn  - Buffer::Grow: 4 buffers of 1-32 KiB per request, each freed 1-20 requests later;
-//   early  - Config::Load leaks 10,000 bytes per request during the first 10% of the run only.
+//   early  - Config::Load leaks 10,000 bytes per request during the first 10% of the run only;
+//   second - optional (second_leak_bytes > 0): Session::Remember in clw-worker leaks that many
+//            bytes on every request, through operator new.
 // Used by the analyzer's statistical tests and the CLI tests.
 #pragma once
 
@@ -25,11 +27,16 @@ struct WorkerScenario {
   double leak_scale = 1.0;     // multiplies the leak site's sizes
   bool lru = true, churn = true, early = true;
   bool final = true;
+  // The leak site's frame (the HTML report's tests use hostile names such as `operator<<`).
+  std::string leak_function = "client_send";
+  std::string leak_file = "client.c";
+  uint64_t second_leak_bytes = 0;  // > 0: the `second` site leaks this much per request
 };
 
 struct WorkerTruth {
   double leak_bytes_per_request = 0;  // of the leak site
   uint32_t leak_stack = 0, lru_stack = 0, churn_stack = 0, early_stack = 0;
+  uint32_t second_stack = 0;  // 0 without a second leak
   uint64_t in_use_last = 0;        // cgroup memory.current at the last snapshot
   uint64_t total_requests = 0;
   double duration_s = 0;

@@ -165,6 +165,34 @@ uint64_t LiveBytesOf(const std::string& path, const std::string& function) {
   return TotalsFor(file.state, function).live_bytes;
 }
 
+TEST(Capture, SingleThreadedHostGetsNoWriterThreadUntilItStartsOne) {
+  // A writer thread would switch glibc's malloc to its multi-thread paths for the whole process:
+  // while the host has one thread, snapshots are written inline; once it starts a thread of its
+  // own, the writer thread starts too. Snapshots keep coming in both phases.
+  ProgramOptions bare;
+  bare.argv = {THREAD_MODES, "600"};
+  bare.preload = false;
+  ProgramResult expected = RunProgram(bare);
+  ASSERT_EQ(expected.exit_code, 0) << expected.err;
+  EXPECT_NE(expected.out.find("phase1 single_threaded=1 threads=1\n"), std::string::npos);
+  EXPECT_NE(expected.out.find("phase2 single_threaded=0 threads=2\n"), std::string::npos);
+
+  ProfiledRun run = RunProfiled({THREAD_MODES, "600"},
+                                {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_INTERVAL", "100ms"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  EXPECT_NE(run.result.out.find("phase1 single_threaded=1 threads=1\n"), std::string::npos)
+      << run.result.out;
+  EXPECT_NE(run.result.out.find("phase2 single_threaded=0 threads=3\n"), std::string::npos)
+      << run.result.out;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete) << file.error;
+  EXPECT_GE(file.snapshots, 5u);  // ~6 interval snapshots a phase, and the final one
+  const uint64_t per_phase = ValueOf(run.result.out, "leaked_per_phase");
+  EXPECT_EQ(TotalsFor(file.state, "phase_one_retain").live_bytes, per_phase);
+  EXPECT_EQ(TotalsFor(file.state, "phase_two_retain").live_bytes, per_phase);
+}
+
 TEST(Capture, ForkExecAndDlopenEachLeaveADecodableFile) {
   ProfiledRun run = RunProfiled({PROCESS_EVENTS, PLUGIN_LIBRARY}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
   ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
