@@ -25,7 +25,12 @@ install(FILES ${PROJECT_BINARY_DIR}/clwleakConfig.cmake ${PROJECT_BINARY_DIR}/cl
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/clw-leak-analyze.md
   ${PROJECT_SOURCE_DIR}/docs/clw-leak-run.md ${PROJECT_SOURCE_DIR}/docs/analyzer.md
   ${PROJECT_SOURCE_DIR}/docs/report-schema.md ${PROJECT_SOURCE_DIR}/docs/sampling.md
+  ${PROJECT_SOURCE_DIR}/docs/ecosystem.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The CI examples (docs/ecosystem.md), to copy into a project.
+install(FILES ${PROJECT_SOURCE_DIR}/scripts/ci/github-actions.yml ${PROJECT_SOURCE_DIR}/scripts/ci/gitlab-ci.yml
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/ci)
+# The man pages are installed by man/CMakeLists.txt.
 
 set(CPACK_PACKAGE_NAME clwleak)
 set(CPACK_PACKAGE_VENDOR "clwleak")
@@ -35,5 +40,10 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # libunwind8, libzstd1, libprotobuf-lite32, ... from the binaries
+# clw-leak-run needs bash and coreutils (essential); clw-pyroscope-upload needs python3, which the
+# rest does not: recommended (installed by default), not required. Proved on a fresh Debian 12 by
+# tests/packaging/check_deb_debootstrap.sh.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS python3)
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "man-db")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: the arrays are used by the scripts that source it
 # Sourced by scripts/test and scripts/demo: installs the Debian 12 packages the build needs, and only
 # those that are missing, so a fresh machine needs no other step.
 clwleak_build_packages=(
@@ -7,6 +8,7 @@ clwleak_build_packages=(
   libgtest-dev libbenchmark-dev
   nlohmann-json3-dev
   python3 zstd zlib1g-dev
+  help2man
 )
 
 # install_missing PACKAGE...: apt-get install the packages that dpkg does not report installed.
@@ -23,12 +25,14 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Programs the real-world tests (tests/realworld/) run under the preload, and `go tool pprof`,
-# which reads --format pprof. Optional: a test whose program is missing skips with a message, so
-# these are installed with install_optional.
+# Programs the real-world tests (tests/realworld/) run under the preload, and the real consumers
+# of the report formats: `go tool pprof` (pprof), Chromium (html), the Prometheus client's
+# OpenMetrics parser (prometheus), python3-yaml (the CI examples), debootstrap (the .deb on a fresh
+# Debian 12), man-db (the man pages are rendered). Optional: a test whose program is missing skips
+# with a message, so these are installed with install_optional.
 clwleak_test_packages=(
   sqlite3 redis-server redis-tools perl git gcc nodejs
-  golang-go
+  golang-go chromium python3-prometheus-client python3-yaml debootstrap man-db
 )
 
 # install_optional PACKAGE...: like install_missing, but never fails: a package that cannot be
@@ -42,4 +46,11 @@ install_optional() {
     done
   fi
   return 0
+}
+
+# npm fetches the HTML report's libraries when the build is configured (analyzer/web). NodeSource's
+# nodejs carries its own npm; Debian's needs the npm package. Without npm the build goes on and
+# `--format html` says why it is missing.
+install_npm_if_missing() {
+  command -v npm >/dev/null 2>&1 || install_optional nodejs npm
 }
