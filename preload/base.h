@@ -43,6 +43,9 @@ void Warn2(const char* message, const char* detail);
 
 // Monotonic and wall clocks in nanoseconds (vDSO, no allocation).
 uint64_t MonotonicNanos();
+// The same clock at the kernel tick's resolution (a few ms), several times cheaper: for deadline
+// checks on frequent paths.
+uint64_t CoarseMonotonicNanos();
 uint64_t WallNanos();
 
 }  // namespace clwleak

@@ -161,7 +161,8 @@ void WithSignalsBlocked(Write write) {
 }
 
 void SnapshotWriter::PollInline() {
-  if (!WritesInline() || MonotonicNanos() < next_deadline_ns_) return;
+  // Called on every sample (every allocation in exact mode): the coarse clock keeps it cheap.
+  if (!WritesInline() || CoarseMonotonicNanos() < next_deadline_ns_) return;
   WithSignalsBlocked([this] {
     pthread_mutex_lock(&mutex_);
     if (!finished_) WriteSnapshot("interval", false);

@@ -26,6 +26,9 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+from checks import Checks  # noqa: E402  (tests/integration/checks.py)
+
 try:
     import yaml
 except ImportError:
@@ -37,17 +40,6 @@ LEAK_BYTES_PER_REQUEST = 2000   # the truth ci_unit_tests.c prints (CI_LEAK=1)
 PER = 1000                      # the analyzer's default --per
 LEAKING_FUNCTION = "ci_fixture_leak"
 STEP_TIMEOUT = 120
-
-
-class Checks:
-    def __init__(self):
-        self.failed = 0
-
-    def expect(self, condition, what, detail=""):
-        print(("ok:   " if condition else "FAIL: ") + what + ("" if condition else f"  [{detail}]"))
-        if not condition:
-            self.failed += 1
-        return condition
 
 
 def base_environment(args):

@@ -18,6 +18,9 @@ import shutil
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+from checks import Checks  # noqa: E402  (tests/integration/checks.py)
+
 try:
     from prometheus_client.openmetrics.parser import text_string_to_metric_families
 except ImportError:
@@ -29,17 +32,6 @@ LEAK_BYTES_PER_REQUEST = 2000
 TESTS = 300
 LIMIT = 1 << 30
 MODULE = "clwleak_ci_leaky"
-
-
-class Checks:
-    def __init__(self):
-        self.failed = 0
-
-    def expect(self, condition, what, detail=""):
-        print(("ok:   " if condition else "FAIL: ") + what + ("" if condition else f"  [{detail}]"))
-        if not condition:
-            self.failed += 1
-        return condition
 
 
 def environment(args):

@@ -26,22 +26,14 @@ import threading
 import time
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+from checks import Checks  # noqa: E402  (tests/integration/checks.py)
+
 LEAK_BYTES_PER_REQUEST = 2000
 TESTS = 300
 LEAKING_FUNCTION = "ci_fixture_leak"
 SAMPLE_TYPES = [("leaked_space", "bytes"), ("inuse_space", "bytes"), ("inuse_objects", "count"),
                 ("alloc_space", "bytes"), ("alloc_objects", "count")]
-
-
-class Checks:
-    def __init__(self):
-        self.failed = 0
-
-    def expect(self, condition, what, detail=""):
-        print(("ok:   " if condition else "FAIL: ") + what + ("" if condition else f"  [{detail}]"))
-        if not condition:
-            self.failed += 1
-        return condition
 
 
 # --- a fake Pyroscope -----------------------------------------------------------------------------
