@@ -215,22 +215,26 @@ void SnapshotWriter::SymbolizeNow() {
 }
 
 void SnapshotWriter::Finish() {
-  pthread_mutex_lock(&mutex_);
-  if (thread_running_ && !finished_) {
-    finish_requested_ = true;
-    pthread_cond_signal(&wake_);
-    timespec deadline = MonotonicDeadline(MonotonicNanos() + kFinishTimeoutNs);
-    while (!finished_) {
-      if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
+  // The final snapshot may be written on this thread (below): no handler may run while it holds
+  // mutex_.
+  WithSignalsBlocked([this] {
+    pthread_mutex_lock(&mutex_);
+    if (thread_running_ && !finished_) {
+      finish_requested_ = true;
+      pthread_cond_signal(&wake_);
+      timespec deadline = MonotonicDeadline(MonotonicNanos() + kFinishTimeoutNs);
+      while (!finished_) {
+        if (pthread_cond_timedwait(&done_, &mutex_, &deadline) == ETIMEDOUT) break;
+      }
+    } else if (!finished_ && !thread_running_ && !output_failed_ &&
+               (forked_child_ || inline_.load(std::memory_order_relaxed))) {
+      // A single-threaded host (or one whose threads came after the last Poll), or a forked
+      // child whose writer thread could not start: the exiting thread writes the final snapshot.
+      WriteSnapshot("exit", /*final=*/true);
+      finished_ = true;
     }
-  } else if (!finished_ && !thread_running_ && !output_failed_ &&
-             (forked_child_ || inline_.load(std::memory_order_relaxed))) {
-    // A single-threaded host (or one whose threads came after the last Poll), or a forked child
-    // whose writer thread could not start: the exiting thread writes the final snapshot.
-    WriteSnapshot("exit", /*final=*/true);
-    finished_ = true;
-  }
-  pthread_mutex_unlock(&mutex_);
+    pthread_mutex_unlock(&mutex_);
+  });
 }
 
 void SnapshotWriter::PrepareFork() { pthread_mutex_lock(&mutex_); }
