@@ -65,6 +65,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Scenario{"vfork_exec", {}, {}},
                       Scenario{"dlopen_threads", {PLUGIN_LIBRARY}, {}},
                       Scenario{"signals", {}, {}},
+                      Scenario{"signals_single_thread", {}, {}},
                       Scenario{"exit_paths", {}, {}},
                       Scenario{"longjmp", {}, {}},
                       Scenario{"early_blocks", {}, {}},

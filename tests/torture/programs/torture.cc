@@ -161,6 +161,30 @@ int SignalsDuringAllocation() {
   return 0;
 }
 
+// A single-threaded host (the preload writes its snapshots inline, on this thread) under a timer
+// signal every 100 us whose handler maps and unmaps, and that asks for snapshots itself: the
+// handler runs between, never inside, the preload's writes, and nothing hangs.
+int SignalsSingleThreaded() {
+  struct sigaction action = {};
+  action.sa_handler = AllocatingHandler;
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &action, nullptr);
+  itimerval timer = {{0, 100}, {0, 100}};
+  setitimer(ITIMER_REAL, &timer, nullptr);
+  uint64_t sum = 0;
+  for (int i = 0; i < 20000; ++i) {
+    void* block = malloc(64 + i % 4000);
+    sum += block != nullptr;
+    free(block);
+    if (i % 2000 == 0) clwleak_snapshot_now();
+  }
+  itimerval off = {};
+  setitimer(ITIMER_REAL, &off, nullptr);
+  printf("signals_single_thread sum=%llu handled>0=%d\n", static_cast<unsigned long long>(sum),
+         g_handled.load() > 0);
+  return 0;
+}
+
 pthread_key_t g_key;
 
 void AtExitAllocates() {
@@ -270,6 +294,7 @@ int main(int argc, char** argv) {
   if (scenario == "vfork_exec") return VforkExec();
   if (scenario == "dlopen_threads" && argc > 2) return DlopenThreads(argv[2]);
   if (scenario == "signals") return SignalsDuringAllocation();
+  if (scenario == "signals_single_thread") return SignalsSingleThreaded();
   if (scenario == "exit_paths") return ExitPaths();
   if (scenario == "longjmp") return LongjmpOutOfHandler();
   if (scenario == "early_blocks") return FreeEarlyBlocks();
