@@ -2,6 +2,7 @@
 #include "real_functions.h"
 
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
 #include <sched.h>
 #include <string.h>
 
@@ -33,15 +34,21 @@ void Resolve(Function* slot, const char* name) {
 }
 
 // Inline headers need glibc's chunk layout (sample_header.h): the next malloc and free must be
-// glibc's own, not a jemalloc or tcmalloc preloaded after us.
-bool NextAllocatorIsGlibc() {
-  void* libc_malloc = dlsym(RTLD_NEXT, "__libc_malloc");
-  void* libc_free = dlsym(RTLD_NEXT, "__libc_free");
-  return libc_malloc != nullptr && libc_free != nullptr &&
-         reinterpret_cast<void*>(g_real.malloc) == libc_malloc &&
-         reinterpret_cast<void*>(g_real.free) == libc_free;
+// glibc's own, not a jemalloc, tcmalloc or mimalloc preloaded after us. Comparing with the
+// `__libc_malloc` that RTLD_NEXT finds is not enough: tcmalloc and mimalloc define it too. So the
+// test is where the functions live: in the same object as gnu_get_libc_version, i.e. libc.so.6.
+bool InSameObject(const void* a, const void* b) {
+  Dl_info info_a, info_b;
+  return dladdr(a, &info_a) != 0 && dladdr(b, &info_b) != 0 && info_a.dli_fbase != nullptr &&
+         info_a.dli_fbase == info_b.dli_fbase;
 }
 
+bool NextAllocatorIsGlibc() {
+  const void* libc = reinterpret_cast<const void*>(&gnu_get_libc_version);
+  return InSameObject(reinterpret_cast<const void*>(g_real.malloc), libc) &&
+         InSameObject(reinterpret_cast<const void*>(g_real.free), libc) &&
+         InSameObject(reinterpret_cast<const void*>(g_real.realloc), libc);
+}
 }  // namespace
 
 bool ResolveRealFunctions() {

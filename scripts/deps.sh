@@ -28,11 +28,13 @@ install_missing() {
 # Programs the real-world tests (tests/realworld/) run under the preload, and the real consumers
 # of the report formats: `go tool pprof` (pprof), Chromium (html), the Prometheus client's
 # OpenMetrics parser (prometheus), python3-yaml (the CI examples), debootstrap (the .deb on a fresh
-# Debian 12), man-db (the man pages are rendered). Optional: a test whose program is missing skips
+# Debian 12), man-db (the man pages are rendered), and the allocators a host may preload after
+# libclwleak.so (jemalloc, tcmalloc, mimalloc). Optional: a test whose program is missing skips
 # with a message, so these are installed with install_optional.
 clwleak_test_packages=(
   sqlite3 redis-server redis-tools perl git gcc nodejs
   golang-go chromium python3-prometheus-client python3-yaml debootstrap man-db
+  libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 )
 
 # install_optional PACKAGE...: like install_missing, but never fails: a package that cannot be
