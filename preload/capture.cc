@@ -29,20 +29,8 @@ void SeedThread(ThreadState& thread) {
   thread.sampler_ready = true;
 }
 
-uint32_t CaptureAndIntern(AllocationKind kind, uint64_t weight_bytes) {
-  uintptr_t frames[kMaxSupportedDepth];
-  uint32_t depth = CaptureStack(g_config.unwinder, frames, g_config.max_depth);
-  if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
-  uint32_t id = g_stacks.Intern(frames, depth, kind);
-  if (id == StackTable::kInvalidId) {
-    g_drops.stack_table_full.fetch_add(1, std::memory_order_relaxed);
-    g_drops.stack_table_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);
-  }
-  return id;
-}
-
 void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight) {
-  uint32_t id = CaptureAndIntern(AllocationKind::kHeap, weight.bytes);
+  uint32_t id = CaptureSampleStack(AllocationKind::kHeap, weight.bytes);
   if (id == StackTable::kInvalidId) return;
   AllocationRecord record;
   record.size = size;
@@ -59,7 +47,7 @@ void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight) {
 }
 
 void RecordMappingSample(void* address, size_t length, const SampleWeight& weight) {
-  uint32_t id = CaptureAndIntern(AllocationKind::kMmap, weight.bytes);
+  uint32_t id = CaptureSampleStack(AllocationKind::kMmap, weight.bytes);
   if (id == StackTable::kInvalidId) return;
   double per_byte = static_cast<double>(weight.bytes) / static_cast<double>(length);
   if (!g_mappings.Insert(reinterpret_cast<uintptr_t>(address), length, per_byte, weight.count_fp,
@@ -119,15 +107,20 @@ CLWLEAK_NOINLINE void* SampleSlowPath(void* pointer, size_t size, AllocationKind
 }
 
 uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
-  return CaptureAndIntern(kind, weight_bytes);
+  uintptr_t frames[kMaxSupportedDepth];
+  uint32_t depth = CaptureStack(g_config.unwinder, frames, g_config.max_depth);
+  if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
+  uint32_t id = g_stacks.Intern(frames, depth, kind);
+  if (id == StackTable::kInvalidId) {
+    g_drops.stack_table_full.fetch_add(1, std::memory_order_relaxed);
+    g_drops.stack_table_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);
+  }
+  return id;
 }
 
 bool FreeSlowPath(void* pointer) {
   if (IsBootstrapPointer(pointer)) return true;
-  if (t_thread.busy == 0) {  // as FreeSampled does (sampled_blocks.cc)
-    BusyScope busy;
-    PollWriter();
-  }
+  PollWriterOutsideOurCode();  // before the block goes, as FreeSampled does
   AllocationRecord record;
   ForgetHeapBlock(pointer, &record);
   return false;

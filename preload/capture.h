@@ -77,9 +77,16 @@ bool ForgetHeapBlock(void* pointer, AllocationRecord* record);
 void RestoreHeapBlock(void* pointer, const AllocationRecord& record);
 
 // Defined by runtime.cc: lets the snapshot writer do its work on this thread when the host is
-// single-threaded (SnapshotWriter::Poll). Called after each recorded sample and before each sampled
-// block is freed, with a BusyScope held.
+// single-threaded (SnapshotWriter::Poll). Called after each recorded sample, with a BusyScope held.
 void PollWriter();
+
+// PollWriter from host code (a sampled free, a request count): nothing when this thread is already
+// inside the preload, else under a BusyScope of its own.
+inline void PollWriterOutsideOurCode() {
+  if (t_thread.busy != 0) return;
+  BusyScope busy;
+  PollWriter();
+}
 
 // After a successful mmap/mremap of `length` bytes at `address`.
 void OnMapped(void* address, size_t length, int prot, int flags);

@@ -52,14 +52,20 @@ size_t PowerOfTwoAlignment(size_t alignment) {
   return power;
 }
 
-// realloc of a block from the bootstrap arena: it cannot be resized in place, so move it out.
+// malloc(): the hot path, and the slow path when the counter reached zero.
+CLWLEAK_HOT inline void* AllocateHeapBlock(size_t size) {
+  return Unsampled(size) ? g_real.malloc(size) : AllocateAfterCountdown(size, 0);
+}
+
+// realloc of a block from the bootstrap arena (either mode): it cannot be resized in place, so
+// move it out to a block of the real allocator.
 void* MoveOutOfBootstrap(void* old_block, size_t size) {
-  void* block = g_real.malloc(size);
+  void* block = AllocateHeapBlock(size);
   if (block != nullptr) {
     size_t old_size = clwleak::BootstrapSize(old_block);
     memcpy(block, old_block, old_size < size ? old_size : size);
   }
-  return MaybeSample(block, size, AllocationKind::kHeap);
+  return block;
 }
 
 void* Reallocate(void* pointer, size_t size) {
@@ -71,11 +77,12 @@ void* Reallocate(void* pointer, size_t size) {
     }
     return block;
   }
-  if (pointer == nullptr) {
-    return Unsampled(size) ? g_real.malloc(size) : AllocateAfterCountdown(size, 0);
-  }
+  if (pointer == nullptr) return AllocateHeapBlock(size);
   if (InlineBookkeeping()) {
-    if (CLWLEAK_UNLIKELY(HasSampleHeader(pointer))) return clwleak::ReallocateSampled(pointer, size);
+    if (CLWLEAK_UNLIKELY(HasSampleHeader(pointer))) {
+      if (clwleak::IsBootstrapPointer(pointer)) return MoveOutOfBootstrap(pointer, size);
+      return clwleak::ReallocateSampled(pointer, size);
+    }
     return Unsampled(size) ? g_real.realloc(pointer, size)
                            : clwleak::ReallocateIntoSample(pointer, size);
   }
@@ -100,8 +107,7 @@ extern "C" {
 
 CLWLEAK_EXPORT void* malloc(size_t size) {
   if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, 16);
-  if (Unsampled(size)) return g_real.malloc(size);
-  return AllocateAfterCountdown(size, 0);
+  return AllocateHeapBlock(size);
 }
 
 CLWLEAK_EXPORT void free(void* pointer) {

@@ -131,16 +131,12 @@ CLWLEAK_EXPORT int dlclose(void* handle) {
 // A request boundary is a good moment for a single-threaded host to write a due snapshot.
 CLWLEAK_EXPORT void clwleak_request_done(void) {
   clwleak::g_requests.fetch_add(1, std::memory_order_relaxed);
-  if (clwleak::t_thread.busy != 0) return;
-  clwleak::BusyScope busy;
-  clwleak::PollWriter();
+  clwleak::PollWriterOutsideOurCode();
 }
 
 CLWLEAK_EXPORT void clwleak_requests_add(uint64_t n) {
   clwleak::g_requests.fetch_add(n, std::memory_order_relaxed);
-  if (clwleak::t_thread.busy != 0) return;
-  clwleak::BusyScope busy;
-  clwleak::PollWriter();
+  clwleak::PollWriterOutsideOurCode();
 }
 
 CLWLEAK_EXPORT int clwleak_snapshot_now(void) {

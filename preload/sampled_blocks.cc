@@ -36,37 +36,10 @@ void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& 
   return user;
 }
 
-// A single-threaded host's snapshots are written at sampled events; a sampled free counts too, and
-// goes first, so that a host that idled past the deadline and then tears its heap down gets one
-// snapshot of the heap as it was before the teardown.
-void PollBeforeFree() {
-  if (CurrentThread().busy != 0) return;
-  BusyScope busy;
-  PollWriter();
-}
-
 void CountFreed(const SampleHeader& header) {
   if (header.stack_id != StackTable::kInvalidId) {
     g_stacks.RecordFree(header.stack_id, header.weight_bytes, header.weight_count_fp);
   }
-}
-
-// malloc() as the hot path in interpose.cc does it.
-void* AllocateHeap(size_t size) {
-  if ((CurrentThread().bytes_until_sample -= static_cast<int64_t>(size)) > 0) {
-    return g_real.malloc(size);
-  }
-  return AllocateSampled(size, 0, false);
-}
-
-// A bootstrap block cannot be resized in place: move it to a block of the real allocator.
-void* MoveOutOfBootstrap(void* old_block, size_t size) {
-  void* block = AllocateHeap(size);
-  if (block != nullptr) {
-    const size_t old_size = HeaderOf(old_block)->size;
-    memcpy(block, old_block, old_size < size ? old_size : size);
-  }
-  return block;
 }
 
 }  // namespace
@@ -90,18 +63,20 @@ void FreeSampled(void* user) {
     g_real.free(user);  // not a block of ours: glibc diagnoses it as it would without us
     return;
   }
-  PollBeforeFree();
+  // Before the block goes, so that a single-threaded host that idled past the deadline and then
+  // tears its heap down gets one snapshot of the heap as it was before the teardown.
+  PollWriterOutsideOurCode();
   const SampleHeader record = *header;
+  void* base = BaseOf(user);
   // A second free() of this pointer then reaches glibc as an invalid pointer (and aborts, as a
   // double free does without the preload) instead of being counted twice.
   header->magic = 0;
   CountFreed(record);
-  g_real.free(static_cast<char*>(user) - record.offset);
+  g_real.free(base);
 }
 
 void* ReallocateSampled(void* user, size_t size) {
   SampleHeader* header = HeaderOf(user);
-  if (header->magic == kBootstrapMagic) return MoveOutOfBootstrap(user, size);
   if (CLWLEAK_UNLIKELY(header->magic != kSampledMagic)) return g_real.realloc(user, size);
   if (size == 0) {
     FreeSampled(user);
@@ -117,8 +92,7 @@ void* ReallocateSampled(void* user, size_t size) {
   const bool sampled = (thread.bytes_until_sample -= static_cast<int64_t>(size)) <= 0 &&
                        DecideSample(size, &weight);
   BusyScope busy;
-  char* base = static_cast<char*>(g_real.realloc(static_cast<char*>(user) - old.offset,
-                                                 old.offset + size));
+  char* base = static_cast<char*>(g_real.realloc(BaseOf(user), old.offset + size));
   if (base == nullptr) return nullptr;  // glibc left the old block (and its header) as it was
   CountFreed(old);
   if (sampled) return PublishSample(base, old.offset, size, weight);
@@ -143,9 +117,8 @@ void* ReallocateIntoSample(void* user, size_t size) {
 
 size_t UsableSizeSampled(void* user) {
   const SampleHeader* header = HeaderOf(user);
-  if (header->magic == kBootstrapMagic) return header->size;
   if (CLWLEAK_UNLIKELY(header->magic != kSampledMagic)) return g_real.malloc_usable_size(user);
-  return g_real.malloc_usable_size(static_cast<char*>(user) - header->offset) - header->offset;
+  return g_real.malloc_usable_size(BaseOf(user)) - header->offset;
 }
 
 }  // namespace clwleak

@@ -22,13 +22,14 @@ void* AllocateSampled(size_t size, size_t alignment, bool zero);
 // bootstrap block (never released).
 void FreeSampled(void* user);
 
-// realloc() of a block with a header. `size` 0 frees it, as glibc's realloc does.
+// realloc() of a block with a header, not a bootstrap one (interpose.cc moves those out). `size`
+// 0 frees it, as glibc's realloc does.
 void* ReallocateSampled(void* user, size_t size);
 
 // realloc() of a plain block whose new size took the counter to zero: it may become sampled.
 void* ReallocateIntoSample(void* user, size_t size);
 
-// malloc_usable_size() of a block with a header.
+// malloc_usable_size() of a block with a header, not a bootstrap one.
 size_t UsableSizeSampled(void* user);
 
 }  // namespace clwleak

@@ -147,15 +147,18 @@ bool SnapshotWriter::WritesInline() {
   return false;
 }
 
-// Runs `write` on the host's thread with every signal blocked (a handler must not run in the
-// middle of it, nor see EINTR) and the host's errno kept.
-template <typename Write>
-void WithSignalsBlocked(Write write) {
+// Runs `work` holding `mutex` on a host's thread, with every signal blocked (no handler may run
+// while the thread holds the writer's lock, nor see EINTR from its writes) and the host's errno
+// kept.
+template <typename Work>
+void LockedWithSignalsBlocked(pthread_mutex_t* mutex, Work work) {
   const int saved_errno = errno;
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  write();
+  pthread_mutex_lock(mutex);
+  work();
+  pthread_mutex_unlock(mutex);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   errno = saved_errno;
 }
@@ -163,12 +166,10 @@ void WithSignalsBlocked(Write write) {
 void SnapshotWriter::PollInline() {
   // Called on every sample (every allocation in exact mode): the coarse clock keeps it cheap.
   if (!WritesInline() || CoarseMonotonicNanos() < next_deadline_ns_) return;
-  WithSignalsBlocked([this] {
-    pthread_mutex_lock(&mutex_);
+  LockedWithSignalsBlocked(&mutex_, [this] {
     if (!finished_) WriteSnapshot("interval", false);
     const uint64_t now = MonotonicNanos();
     while (next_deadline_ns_ <= now) next_deadline_ns_ += g_config.interval_nanos;
-    pthread_mutex_unlock(&mutex_);
   });
 }
 
@@ -186,11 +187,8 @@ bool SnapshotWriter::PostAndWait(uint64_t* requested, const uint64_t* served, ui
 int SnapshotWriter::RequestSnapshot() {
   if (WritesInline()) {
     bool written = false;
-    WithSignalsBlocked([&] {
-      pthread_mutex_lock(&mutex_);
-      written = !finished_ && WriteSnapshot("request", false);
-      pthread_mutex_unlock(&mutex_);
-    });
+    LockedWithSignalsBlocked(&mutex_,
+                             [&] { written = !finished_ && WriteSnapshot("request", false); });
     return written ? 0 : -1;
   }
   pthread_mutex_lock(&mutex_);
@@ -202,10 +200,8 @@ int SnapshotWriter::RequestSnapshot() {
 
 void SnapshotWriter::SymbolizeNow() {
   if (WritesInline()) {
-    WithSignalsBlocked([this] {
-      pthread_mutex_lock(&mutex_);
+    LockedWithSignalsBlocked(&mutex_, [this] {
       if (!finished_) DefineNewStacks(&pending_);
-      pthread_mutex_unlock(&mutex_);
     });
     return;
   }
@@ -215,10 +211,8 @@ void SnapshotWriter::SymbolizeNow() {
 }
 
 void SnapshotWriter::Finish() {
-  // The final snapshot may be written on this thread (below): no handler may run while it holds
-  // mutex_.
-  WithSignalsBlocked([this] {
-    pthread_mutex_lock(&mutex_);
+  // The final snapshot may be written on this thread (below).
+  LockedWithSignalsBlocked(&mutex_, [this] {
     if (thread_running_ && !finished_) {
       finish_requested_ = true;
       pthread_cond_signal(&wake_);
@@ -233,7 +227,6 @@ void SnapshotWriter::Finish() {
       WriteSnapshot("exit", /*final=*/true);
       finished_ = true;
     }
-    pthread_mutex_unlock(&mutex_);
   });
 }
 
