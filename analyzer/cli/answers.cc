@@ -9,6 +9,12 @@ std::string PerN(uint64_t per_requests) {
   return "per " + std::to_string(per_requests) + " requests";
 }
 
+std::string MoreModules(size_t leaking_modules) {
+  if (leaking_modules <= 1) return "";
+  return " (and " + std::to_string(leaking_modules - 1) + " more module" +
+         (leaking_modules > 2 ? "s" : "") + ")";
+}
+
 std::string RateWithInterval(const analysis::Rate& rate, const std::string& per) {
   const auto unit = analysis::UnitFor(rate.value != 0 ? rate.value : rate.hi);
   return analysis::FormatInUnit(rate.value, unit) + " " + unit.name +

@@ -14,6 +14,9 @@ namespace clwleak::cli {
 // "per 1000 requests"
 std::string PerN(uint64_t per_requests);
 
+// " (and 2 more modules)" after the name of the module leaking most; "" for one module.
+std::string MoreModules(size_t leaking_modules);
+
 // "15.0 MiB per 1000 requests (95% CI 14.2–15.8)"; the interval is in the value's unit. An empty
 // `per` gives "15.0 MiB (95% CI 14.2–15.8)".
 std::string RateWithInterval(const analysis::Rate& rate, const std::string& per);

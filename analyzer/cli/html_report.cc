@@ -98,12 +98,7 @@ void WriteAnswers(std::ostringstream& out, bool leaking, const std::string& verd
 
 std::string Verdict(const analysis::LeakSummary& leak, size_t modules) {
   if (!leak.detected) return "No leak detected";
-  std::string text = "Native memory leak detected in " + leak.module;
-  if (modules > 1) {
-    text +=
-        " (and " + std::to_string(modules - 1) + " more module" + (modules > 2 ? "s" : "") + ")";
-  }
-  return text;
+  return "Native memory leak detected in " + leak.module + MoreModules(modules);
 }
 
 std::string LeakedText(const analysis::LeakSummary& leak, uint64_t per_requests) {

@@ -78,11 +78,8 @@ void WriteModules(std::ostringstream& out, const Painter& paint,
 
 void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileReport& file) {
   if (file.leak.detected) {
-    out << paint("[clw] Native memory leak detected in " + file.leak.module, Style::kLeak);
-    if (file.modules.size() > 1) {
-      out << " (and " << file.modules.size() - 1 << " more module"
-          << (file.modules.size() > 2 ? "s" : "") << ")";
-    }
+    out << paint("[clw] Native memory leak detected in " + file.leak.module, Style::kLeak)
+        << MoreModules(file.modules.size());
     out << "\n[clw] Leaked: "
         << paint(LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests),
                  Style::kBold)
