@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "counter_shards.h"
 #include "real_functions.h"
 #include "snapshot_writer.h"
 #include "unwinder.h"
@@ -55,6 +56,7 @@ void ChildAfterFork() {
   BusyScope busy;
   g_mappings.UnlockAfterFork();
   g_stacks.AbandonUnpublishedAfterFork();
+  ResetCounterShardsInChild();
   const bool follow = g_config.children == ChildPolicy::kFollow &&
                       g_runtime_state.load(std::memory_order_acquire) == kActive;
   g_writer->ChildAfterFork(follow);

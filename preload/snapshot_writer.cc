@@ -426,14 +426,14 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
 
   uint64_t heap_live_bytes = 0;
   for (uint32_t stack_id = 0; stack_id < stacks_emitted_; ++stack_id) {
-    const StackRecord& record = g_stacks.record(stack_id);
     // Freed before allocated: whatever happens in between, live = allocated - freed stays >= 0.
-    const uint64_t freed_bytes = record.freed_bytes.load(std::memory_order_acquire);
-    const uint64_t freed_count_fp = record.freed_count_fp.load(std::memory_order_acquire);
-    const uint64_t freed_samples = record.freed_samples.load(std::memory_order_acquire);
-    const uint64_t allocated_bytes = record.allocated_bytes.load(std::memory_order_acquire);
-    const uint64_t allocated_count_fp = record.allocated_count_fp.load(std::memory_order_acquire);
-    const uint64_t allocated_samples = record.allocated_samples.load(std::memory_order_acquire);
+    const StackTotals totals = g_stacks.Totals(stack_id);
+    const uint64_t freed_bytes = totals.freed_bytes;
+    const uint64_t freed_count_fp = totals.freed_count_fp;
+    const uint64_t freed_samples = totals.freed_samples;
+    const uint64_t allocated_bytes = totals.allocated_bytes;
+    const uint64_t allocated_count_fp = totals.allocated_count_fp;
+    const uint64_t allocated_samples = totals.allocated_samples;
     const uint64_t live_bytes = allocated_bytes - freed_bytes;
     const EmittedCounters now = {{live_bytes, FixedPointToCount(allocated_count_fp - freed_count_fp),
                                   allocated_bytes, FixedPointToCount(allocated_count_fp),

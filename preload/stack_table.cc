@@ -19,10 +19,14 @@ bool StackTable::Init(uint32_t max_stacks, uint32_t max_depth) {
   // Frame storage for an average depth of half the maximum; a stack that does not fit is dropped.
   frame_capacity_ = static_cast<uint64_t>(max_stacks) * (max_depth / 2 + 1);
   records_ = static_cast<StackRecord*>(RawMapAnonymous(sizeof(StackRecord) * max_stacks));
+  counters_ = static_cast<StackCounters*>(
+      RawMapAnonymous(sizeof(StackCounters) * max_stacks * kCounterShards));
   frames_ = static_cast<uintptr_t*>(RawMapAnonymous(sizeof(uintptr_t) * frame_capacity_));
   index_ = static_cast<std::atomic<uint64_t>*>(
       RawMapAnonymous(sizeof(std::atomic<uint64_t>) * index_slots));
-  if (records_ == nullptr || frames_ == nullptr || index_ == nullptr) return false;
+  if (records_ == nullptr || counters_ == nullptr || frames_ == nullptr || index_ == nullptr) {
+    return false;
+  }
   index_mask_ = index_slots - 1;
   max_stacks_ = max_stacks;
   return true;
@@ -92,6 +96,23 @@ uint32_t StackTable::Intern(const uintptr_t* frames, uint32_t depth, AllocationK
     if (TagOf(word) == tag && SameStack(IdOf(word), frames, depth, kind)) return IdOf(word);
   }
   return id;  // the index is crowded: the record works, it just cannot be found again
+}
+
+StackTotals StackTable::Totals(uint32_t id) const {
+  StackTotals totals;
+  for (uint32_t shard = 0; shard < kCounterShards; ++shard) {
+    const StackCounters& counters = counters_[shard * max_stacks_ + id];
+    totals.freed_bytes += counters.freed_bytes.load(std::memory_order_acquire);
+    totals.freed_count_fp += counters.freed_count_fp.load(std::memory_order_acquire);
+    totals.freed_samples += counters.freed_samples.load(std::memory_order_acquire);
+  }
+  for (uint32_t shard = 0; shard < kCounterShards; ++shard) {
+    const StackCounters& counters = counters_[shard * max_stacks_ + id];
+    totals.allocated_bytes += counters.allocated_bytes.load(std::memory_order_acquire);
+    totals.allocated_count_fp += counters.allocated_count_fp.load(std::memory_order_acquire);
+    totals.allocated_samples += counters.allocated_samples.load(std::memory_order_acquire);
+  }
+  return totals;
 }
 
 void StackTable::AbandonUnpublishedAfterFork() {

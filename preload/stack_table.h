@@ -12,8 +12,9 @@
 // an orphan that nothing counts against (a few bytes, only on a first sighting race).
 // Records are never removed: stacks live as long as the process.
 //
-// Counters: allocated_* and freed_* are only ever added to (relaxed atomics); live = allocated -
-// freed. The writer reads freed before allocated, so the live value it computes is never negative.
+// Counters: allocated_* and freed_* are only ever added to; live = allocated - freed. Each stack has
+// one copy per counter shard (counter_shards.h) so that threads never write the same cache line;
+// Totals() sums them, freed before allocated, so the live value it computes is never negative.
 //
 // Thread-safety: Intern/RecordAllocation/RecordFree from any thread, never blocking; the writer
 // thread reads records [0, id_count()) that are published, and their counters.
@@ -24,22 +25,37 @@
 #include <cstdint>
 
 #include "base.h"
+#include "counter_shards.h"
 
 namespace clwleak {
 
 enum class AllocationKind : uint32_t { kHeap = 0, kMmap = 1 };
 
-struct alignas(kCacheLine) StackRecord {
+struct StackRecord {
+  uint64_t frames_offset;  // into the frame arena
+  uint32_t depth;
+  AllocationKind kind;
+  std::atomic<uint32_t> published;  // 1 once the fields above are written
+};
+
+// One shard's counters of one stack: a cache line of its own.
+struct alignas(kCacheLine) StackCounters {
   std::atomic<uint64_t> allocated_bytes;
   std::atomic<uint64_t> allocated_count_fp;
   std::atomic<uint64_t> allocated_samples;
   std::atomic<uint64_t> freed_bytes;
   std::atomic<uint64_t> freed_count_fp;
   std::atomic<uint64_t> freed_samples;
-  uint64_t frames_offset;  // into the frame arena
-  uint32_t depth;
-  AllocationKind kind;
-  std::atomic<uint32_t> published;  // 1 once the fields above are written
+};
+
+// A stack's counters summed over the shards.
+struct StackTotals {
+  uint64_t allocated_bytes = 0;
+  uint64_t allocated_count_fp = 0;
+  uint64_t allocated_samples = 0;
+  uint64_t freed_bytes = 0;
+  uint64_t freed_count_fp = 0;
+  uint64_t freed_samples = 0;
 };
 
 class StackTable {
@@ -51,18 +67,22 @@ class StackTable {
   // The id of this stack, interning it if new; kInvalidId when the table is full.
   uint32_t Intern(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
 
-  void RecordAllocation(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp) {
-    StackRecord& record = records_[id];
-    record.allocated_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);
-    record.allocated_count_fp.fetch_add(weight_count_fp, std::memory_order_relaxed);
-    record.allocated_samples.fetch_add(1, std::memory_order_relaxed);
+  void RecordAllocation(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp,
+                        CounterShard shard = CurrentCounterShard()) {
+    StackCounters& counters = counters_[shard.index * max_stacks_ + id];
+    AddToCounter(counters.allocated_bytes, weight_bytes, shard);
+    AddToCounter(counters.allocated_count_fp, weight_count_fp, shard);
+    AddToCounter(counters.allocated_samples, 1, shard);
   }
-  void RecordFree(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp) {
-    StackRecord& record = records_[id];
-    record.freed_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);
-    record.freed_count_fp.fetch_add(weight_count_fp, std::memory_order_relaxed);
-    record.freed_samples.fetch_add(1, std::memory_order_relaxed);
+  void RecordFree(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp,
+                  CounterShard shard = CurrentCounterShard()) {
+    StackCounters& counters = counters_[shard.index * max_stacks_ + id];
+    AddToCounter(counters.freed_bytes, weight_bytes, shard);
+    AddToCounter(counters.freed_count_fp, weight_count_fp, shard);
+    AddToCounter(counters.freed_samples, 1, shard);
   }
+  // The stack's counters over all shards (the writer thread, once per snapshot and stack).
+  StackTotals Totals(uint32_t id) const;
 
   // Ids below this are allocated; each must still be checked with IsPublished().
   uint32_t id_count() const {
@@ -89,6 +109,7 @@ class StackTable {
   uint32_t CreateRecord(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
 
   StackRecord* records_ = nullptr;
+  StackCounters* counters_ = nullptr;  // [shard * max_stacks_ + id]
   uintptr_t* frames_ = nullptr;
   std::atomic<uint64_t>* index_ = nullptr;  // (tag << 32) | (id + 1); 0 = empty
   uint64_t index_mask_ = 0;

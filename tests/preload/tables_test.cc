@@ -103,7 +103,7 @@ TEST(StackTable, InternsOncePerDistinctStack) {
   EXPECT_EQ(stacks.frames(id_b)[2], 4u);
   stacks.RecordAllocation(id_a, 100, 1);
   stacks.RecordFree(id_a, 40, 1);
-  EXPECT_EQ(stacks.record(id_a).allocated_bytes.load() - stacks.record(id_a).freed_bytes.load(), 60u);
+  EXPECT_EQ(stacks.Totals(id_a).allocated_bytes - stacks.Totals(id_a).freed_bytes, 60u);
 }
 
 TEST(StackTable, FullTableReturnsInvalid) {
@@ -139,6 +139,60 @@ TEST(StackTable, ConcurrentInterningAgreesOnIds) {
     EXPECT_EQ(stacks.Intern(frames, 3, AllocationKind::kHeap), seen[0][i]);
     EXPECT_EQ(stacks.frames(seen[0][i])[1], i * 7);
   }
+}
+
+// Threads come and go (more at once than there are shards to own), each counting allocations and
+// frees of the same stacks, while a reader sums the shards the way the writer does.
+TEST(StackTable, ConcurrentCountingKeepsExactTotals) {
+  StackTable stacks;
+  ASSERT_TRUE(stacks.Init(64, 4));
+  uintptr_t frames_a[] = {1, 2}, frames_b[] = {3, 4};
+  const uint32_t a = stacks.Intern(frames_a, 2, AllocationKind::kHeap);
+  const uint32_t b = stacks.Intern(frames_b, 2, AllocationKind::kHeap);
+  constexpr int kWaves = 3, kThreadsPerWave = 2 * kCounterShards, kEvents = 100000;
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> negative_live{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (uint32_t id : {a, b}) {
+        const StackTotals totals = stacks.Totals(id);
+        if (totals.freed_bytes > totals.allocated_bytes) negative_live.fetch_add(1);
+      }
+    }
+  });
+  std::atomic<int> owned_seen{0};
+  for (int wave = 0; wave < kWaves; ++wave) {
+    std::vector<std::thread> threads;
+    std::atomic<int> ready{0};
+    for (int t = 0; t < kThreadsPerWave; ++t) {
+      threads.emplace_back([&] {
+        if (CurrentCounterShard().owned) owned_seen.fetch_add(1);
+        ready.fetch_add(1);
+        while (ready.load() < kThreadsPerWave) std::this_thread::yield();  // all count at once
+        for (int i = 0; i < kEvents; ++i) {
+          stacks.RecordAllocation(a, 48, 1);
+          stacks.RecordAllocation(b, 16, 1);
+          stacks.RecordFree(a, 48, 1);  // b's blocks stay live
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  done.store(true);
+  reader.join();
+  const uint64_t events = static_cast<uint64_t>(kWaves) * kThreadsPerWave * kEvents;
+  const StackTotals totals_a = stacks.Totals(a), totals_b = stacks.Totals(b);
+  EXPECT_EQ(totals_a.allocated_bytes, 48 * events);
+  EXPECT_EQ(totals_a.freed_bytes, 48 * events);
+  EXPECT_EQ(totals_a.allocated_samples, events);
+  EXPECT_EQ(totals_a.freed_samples, events);
+  EXPECT_EQ(totals_b.allocated_bytes, 16 * events);
+  EXPECT_EQ(totals_b.allocated_count_fp, events);
+  EXPECT_EQ(totals_b.freed_bytes, 0u);
+  EXPECT_EQ(negative_live.load(), 0u);
+  // Exited threads gave their shards back: every wave found owned shards to claim (all but the one
+  // this test's main thread may hold from an earlier test).
+  EXPECT_GE(owned_seen.load(), kWaves * static_cast<int>(kCounterShards - 2));
 }
 
 struct Removed {

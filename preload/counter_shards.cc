@@ -1,0 +1,61 @@
+// Claiming and giving back counter shards; see counter_shards.h.
+#include "counter_shards.h"
+
+#include <pthread.h>
+
+namespace clwleak {
+
+__thread uint32_t t_counter_shard __attribute__((tls_model("initial-exec"))) = 0;
+
+namespace {
+
+constexpr uint32_t kOwnableShards = ((1u << kCounterShards) - 1) & ~1u;  // bit i = shard i; not 0
+
+std::atomic<uint32_t> g_owned_shards{0};
+pthread_key_t g_exit_key;
+bool g_exit_key_ready = false;
+pthread_once_t g_exit_key_once = PTHREAD_ONCE_INIT;
+
+// Runs when an owning thread exits: whatever it allocates or frees after this (later destructors,
+// its TLS teardown) goes to the shared shard.
+void ReleaseShard(void*) {
+  const uint32_t state = t_counter_shard;
+  t_counter_shard = kShardShared;
+  if ((state & kShardOwned) != 0) {
+    g_owned_shards.fetch_and(~(1u << (state & 0xff)), std::memory_order_release);
+  }
+}
+
+void CreateExitKey() { g_exit_key_ready = pthread_key_create(&g_exit_key, &ReleaseShard) == 0; }
+
+}  // namespace
+
+uint32_t ClaimCounterShard() {
+  // Shared while claiming: a signal handler that records meanwhile must not claim a second shard.
+  t_counter_shard = kShardShared;
+  pthread_once(&g_exit_key_once, &CreateExitKey);
+  if (!g_exit_key_ready) return kShardShared;  // a shard could never be given back
+  uint32_t owned = g_owned_shards.load(std::memory_order_acquire);
+  uint32_t shard;
+  do {
+    const uint32_t free = kOwnableShards & ~owned;
+    if (free == 0) return kShardShared;
+    shard = static_cast<uint32_t>(__builtin_ctz(free));
+  } while (!g_owned_shards.compare_exchange_weak(owned, owned | (1u << shard),
+                                                 std::memory_order_acq_rel));
+  // Keys below PTHREAD_KEY_2NDLEVEL_SIZE (ours is created at start-up) never allocate here.
+  if (pthread_setspecific(g_exit_key, reinterpret_cast<void*>(1)) != 0) {
+    g_owned_shards.fetch_and(~(1u << shard), std::memory_order_release);
+    return kShardShared;
+  }
+  t_counter_shard = kShardOwned | shard;
+  return t_counter_shard;
+}
+
+void ResetCounterShardsInChild() {
+  const uint32_t state = t_counter_shard;
+  const uint32_t mine = (state & kShardOwned) != 0 ? 1u << (state & 0xff) : 0;
+  g_owned_shards.store(mine, std::memory_order_release);
+}
+
+}  // namespace clwleak
