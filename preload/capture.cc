@@ -90,7 +90,7 @@ bool DecideSample(size_t size, SampleWeight* weight) {
   return true;
 }
 
-CLWLEAK_NOINLINE void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind) {
+CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind) {
   SampleWeight weight;
   if (!DecideSample(size, &weight)) return pointer;
   if (pointer == nullptr || (kind == AllocationKind::kMmap && pointer == MAP_FAILED)) {

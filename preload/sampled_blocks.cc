@@ -44,7 +44,7 @@ void CountFreed(const SampleHeader& header) {
 
 }  // namespace
 
-void* AllocateSampled(size_t size, size_t alignment, bool zero) {
+CLWLEAK_FLATTEN void* AllocateSampled(size_t size, size_t alignment, bool zero) {
   SampleWeight weight;
   const size_t offset = HeaderSpaceFor(alignment);
   if (!DecideSample(size, &weight) || size > SIZE_MAX - offset) {
@@ -75,7 +75,7 @@ void FreeSampled(void* user) {
   g_real.free(base);
 }
 
-void* ReallocateSampled(void* user, size_t size) {
+CLWLEAK_FLATTEN void* ReallocateSampled(void* user, size_t size) {
   SampleHeader* header = HeaderOf(user);
   if (CLWLEAK_UNLIKELY(header->magic != kSampledMagic)) return g_real.realloc(user, size);
   if (size == 0) {
@@ -102,7 +102,7 @@ void* ReallocateSampled(void* user, size_t size) {
   return base;
 }
 
-void* ReallocateIntoSample(void* user, size_t size) {
+CLWLEAK_FLATTEN void* ReallocateIntoSample(void* user, size_t size) {
   SampleWeight weight;
   if (size == 0 || size > SIZE_MAX - kSampleHeaderSpace || !DecideSample(size, &weight)) {
     return g_real.realloc(user, size);

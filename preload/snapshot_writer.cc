@@ -166,6 +166,10 @@ void LockedWithSignalsBlocked(pthread_mutex_t* mutex, Work work) {
 void SnapshotWriter::PollInline() {
   // Called on every sample (every allocation in exact mode): the coarse clock keeps it cheap.
   if (!WritesInline() || CoarseMonotonicNanos() < next_deadline_ns_) return;
+  WriteDueSnapshotInline();
+}
+
+void SnapshotWriter::WriteDueSnapshotInline() {
   LockedWithSignalsBlocked(&mutex_, [this] {
     if (!finished_) WriteSnapshot("interval", false);
     const uint64_t now = MonotonicNanos();

@@ -67,8 +67,10 @@ class SnapshotWriter {
   void ChildAfterFork(bool follow);
 
  private:
-  bool StartThread();
+  CLWLEAK_NOINLINE bool StartThread();
   void PollInline();
+  // Kept out of line: the sampled paths inline everything else they call (see base.h).
+  CLWLEAK_NOINLINE void WriteDueSnapshotInline();
   // True while the host is single-threaded and no writer thread runs: the caller may write with
   // mutex_ held. Starts the writer thread when the host has gained threads.
   bool WritesInline();
