@@ -1,15 +1,35 @@
 // Module discovery and frame symbolization; see symbolizer.h.
 #include "symbolizer.h"
 
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include <boost/stacktrace/frame.hpp>
+#include <algorithm>
+#include <iterator>
 
 #include "process_info.h"
 
 namespace clwleak {
 namespace {
+
+std::string HexOf(const unsigned char* bytes, size_t size) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (size_t i = 0; i < size; ++i) {
+    hex += kHex[bytes[i] >> 4];
+    hex += kHex[bytes[i] & 15];
+  }
+  return hex;
+}
 
 std::string BuildIdOf(const dl_phdr_info* info) {
   for (int i = 0; i < info->dlpi_phnum; ++i) {
@@ -25,14 +45,7 @@ std::string BuildIdOf(const dl_phdr_info* info) {
       if (next > end) break;
       if (header->n_type == NT_GNU_BUILD_ID && header->n_namesz == 4 &&
           memcmp(name, "GNU", 4) == 0) {
-        static const char kHex[] = "0123456789abcdef";
-        std::string hex;
-        for (uint32_t b = 0; b < header->n_descsz; ++b) {
-          unsigned char byte = static_cast<unsigned char>(descriptor[b]);
-          hex += kHex[byte >> 4];
-          hex += kHex[byte & 15];
-        }
-        return hex;
+        return HexOf(reinterpret_cast<const unsigned char*>(descriptor), header->n_descsz);
       }
       note = next;
     }
@@ -72,6 +85,244 @@ int AddModule(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+// --- Files, as libdw reads them ------------------------------------------------------------
+
+// Maps the ELF file at `path` and closes its descriptor before returning: ELF_C_READ_MMAP maps the
+// whole file read-only, and ELF_C_FDREAD (for a mapped file the same as ELF_C_FDDONE; otherwise it
+// reads the file into memory first) makes libelf forget the descriptor, so nothing reads through it
+// later. nullptr when the file cannot be opened or is not an ELF file (of a program or library when
+// `loadable`).
+Elf* MapElf(const std::string& path, bool loadable = true) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  const bool detached = elf != nullptr && elf_cntl(elf, ELF_C_FDREAD) == 0;
+  close(fd);
+  GElf_Ehdr header;
+  if (!detached || elf_kind(elf) != ELF_K_ELF || gelf_getehdr(elf, &header) == nullptr ||
+      (loadable && header.e_type != ET_DYN && header.e_type != ET_EXEC)) {
+    elf_end(elf);  // accepts nullptr
+    return nullptr;
+  }
+  return elf;
+}
+
+std::string ElfBuildId(Elf* elf) {
+  const void* bytes = nullptr;
+  const ssize_t size = dwelf_elf_gnu_build_id(elf, &bytes);
+  return size > 0 ? HexOf(static_cast<const unsigned char*>(bytes), static_cast<size_t>(size)) : "";
+}
+
+// Whether `elf` is the build `build_id` names: a file replaced on disk since it was loaded, or a
+// debug file of another build, is not. A module's own file without a build id on either side is
+// trusted by its path, as the loader did (`by_path`); a debug file never is.
+bool SameBuild(Elf* elf, const std::string& build_id, bool by_path = false) {
+  const std::string file_build_id = ElfBuildId(elf);
+  if (by_path && (file_build_id.empty() || build_id.empty())) return true;
+  return !build_id.empty() && file_build_id == build_id;
+}
+
+std::string BuildIdPath(const std::string& build_id) {
+  return "/usr/lib/debug/.build-id/" + build_id.substr(0, 2) + "/" + build_id.substr(2) + ".debug";
+}
+
+bool HasSection(Elf* elf, const char* wanted) {
+  size_t names = 0;
+  if (elf_getshdrstrndx(elf, &names) != 0) return false;
+  for (Elf_Scn* section = elf_nextscn(elf, nullptr); section != nullptr;
+       section = elf_nextscn(elf, section)) {
+    GElf_Shdr header;
+    if (gelf_getshdr(section, &header) == nullptr || header.sh_type == SHT_NOBITS) continue;
+    const char* name = elf_strptr(elf, names, header.sh_name);
+    if (name != nullptr && strcmp(name, wanted) == 0) return true;
+  }
+  return false;
+}
+
+bool HasDwarf(Elf* elf) {
+  return HasSection(elf, ".debug_info") || HasSection(elf, ".zdebug_info");
+}
+
+// The link-time address libdw takes as the module's start: the first PT_LOAD's p_vaddr rounded
+// down to its alignment (libdw computes the load bias as reported start minus this). false when
+// the file has no PT_LOAD.
+bool FirstLoadAddress(Elf* elf, uintptr_t* address) {
+  size_t count = 0;
+  if (elf_getphdrnum(elf, &count) != 0) return false;
+  for (size_t i = 0; i < count; ++i) {
+    GElf_Phdr segment;
+    if (gelf_getphdr(elf, static_cast<int>(i), &segment) == nullptr) return false;
+    if (segment.p_type == PT_LOAD) {
+      *address = segment.p_vaddr & -segment.p_align;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// The separate debug file of a module whose own file has no DWARF (a stripped library), for its
+// full symbol table: by build id under /usr/lib/debug/.build-id, then by the .gnu_debuglink name
+// next to the file, in its .debug/ and under /usr/lib/debug, as gdb looks. Only a file with the
+// module's build id, a .symtab and program headers is taken: it then stands in for the module's
+// file (the same segments, and the symbols). Without a build id no debug file is matched (checking
+// a debuglink's CRC would read the whole file).
+Elf* FindDebugFile(const ModuleInfo& module, Elf* module_file) {
+  if (module.build_id.size() <= 2) return nullptr;
+  std::vector<std::string> candidates = {BuildIdPath(module.build_id)};
+  GElf_Word crc = 0;
+  const char* link = module_file != nullptr ? dwelf_elf_gnu_debuglink(module_file, &crc) : nullptr;
+  if (link != nullptr && strchr(link, '/') == nullptr) {
+    const std::string directory = DirectoryOf(module.path);
+    candidates.push_back(directory + "/" + link);
+    candidates.push_back(directory + "/.debug/" + link);
+    candidates.push_back("/usr/lib/debug" + directory + "/" + link);
+  }
+  for (const std::string& candidate : candidates) {
+    if (candidate == module.path) continue;
+    Elf* debug = MapElf(candidate);
+    if (debug == nullptr) continue;
+    uintptr_t first_load;
+    if (SameBuild(debug, module.build_id) && HasSection(debug, ".symtab") &&
+        FirstLoadAddress(debug, &first_load)) {
+      return debug;
+    }
+    elf_end(debug);
+  }
+  return nullptr;
+}
+
+// The file libdw reads for `module`, and whether its DWARF is to be read: the module's own file
+// when that has DWARF; else the separate debug file, for its symbols; else the module's own file,
+// for .symtab or .dynsym. nullptr when no readable file matches (the vdso; a file deleted or
+// replaced since it was loaded, with no debug file).
+Elf* OpenSymbolFile(const ModuleInfo& module, bool* read_dwarf, std::string* path) {
+  // Every loaded file's name has a slash (the loader's search result, dlopen's argument, or
+  // /proc/self/exe's target); the vdso's ("linux-vdso.so.1") has none and is no file.
+  const bool has_file = module.path.find('/') != std::string::npos;
+  Elf* module_file = has_file ? MapElf(module.path) : nullptr;
+  if (module_file != nullptr && !SameBuild(module_file, module.build_id, /*by_path=*/true)) {
+    elf_end(module_file);
+    module_file = nullptr;
+  }
+  *read_dwarf = module_file != nullptr && HasDwarf(module_file);
+  *path = module.path;
+  if (module_file == nullptr || (!*read_dwarf && !HasSection(module_file, ".symtab"))) {
+    if (Elf* debug = FindDebugFile(module, module_file)) {
+      elf_end(module_file);  // accepts nullptr
+      return debug;
+    }
+  }
+  return module_file;
+}
+
+// --- libdw's callbacks ----------------------------------------------------------------------
+
+// Hands libdw the file mapped by DebugModuleOf (left in the module's user data): no descriptor, and
+// no file name for libdw to open itself.
+int HandOverElf(Dwfl_Module*, void** user_data, const char*, Dwarf_Addr, char**, Elf** elf) {
+  *elf = static_cast<Elf*>(*user_data);
+  *user_data = nullptr;
+  return -1;
+}
+
+// Separate debug files are chosen before a module is reported (OpenSymbolFile), so libdw never
+// looks for one itself: its own lookup would keep a descriptor open.
+int NoDebugFile(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word,
+                char**) {
+  return -1;
+}
+
+const Dwfl_Callbacks kCallbacks = {HandOverElf, NoDebugFile, nullptr, nullptr};
+
+// --- Names --------------------------------------------------------------------------------
+
+// C++ names demangled ("ns::Class::method(int)"); C names, and anything that does not demangle, as
+// they are.
+std::string Demangled(const char* name) {
+  if (name == nullptr) return "";
+  if (strncmp(name, "_Z", 2) != 0) return name;
+  int status = 0;
+  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string result = status == 0 && demangled != nullptr ? demangled : name;
+  free(demangled);
+  return result;
+}
+
+// An ELF symbol's name as a function name: without the version a .symtab entry may carry
+// ("fopen@@GLIBC_2.2.5"), demangled. A C name loses the suffix of a compiler-made part or clone
+// ("str_to_mpn.part.0.constprop.0", "abort.cold"; C names have no dot), so that it reads as the
+// function's DWARF name would; a C++ name keeps it as the demangler writes it ("[clone .cold]").
+std::string SymbolName(const char* symbol) {
+  if (symbol == nullptr) return "";
+  std::string name(symbol, strcspn(symbol, "@"));
+  if (name.compare(0, 2, "_Z") == 0) return Demangled(name.c_str());
+  const size_t clone = name.find('.', 1);
+  if (clone != std::string::npos) name.resize(clone);
+  return name;
+}
+
+// A function's linkage name, demangled, looked up through DW_AT_abstract_origin and
+// DW_AT_specification; "" without one.
+std::string LinkageName(Dwarf_Die* function) {
+  Dwarf_Attribute attribute;
+  const char* name =
+      dwarf_formstring(dwarf_attr_integrate(function, DW_AT_linkage_name, &attribute));
+  if (name == nullptr) {
+    name = dwarf_formstring(dwarf_attr_integrate(function, DW_AT_MIPS_linkage_name, &attribute));
+  }
+  return name != nullptr ? Demangled(name) : "";
+}
+
+std::string ElfSymbolAt(Dwfl_Module* module, Dwarf_Addr pc) {
+  GElf_Off offset = 0;
+  GElf_Sym symbol;
+  return SymbolName(dwfl_module_addrinfo(module, pc, &offset, &symbol, nullptr, nullptr, nullptr));
+}
+
+// Where an inlined instance was called from, in the function it was inlined into.
+void CallSite(Dwarf_Die* inlined, SymbolizedFrame* frame) {
+  Dwarf_Attribute file_attribute, line_attribute;
+  Dwarf_Word file_index = 0, line = 0;
+  Dwarf_Die unit;
+  Dwarf_Files* files = nullptr;
+  size_t file_count = 0;
+  if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &file_attribute), &file_index) != 0 ||
+      dwarf_formudata(dwarf_attr(inlined, DW_AT_call_line, &line_attribute), &line) != 0 ||
+      line == 0 || line > UINT32_MAX || dwarf_diecu(inlined, &unit, nullptr, nullptr) == nullptr ||
+      dwarf_getsrcfiles(&unit, &files, &file_count) != 0 || file_index >= file_count) {
+    return;
+  }
+  const char* file = dwarf_filesrc(files, file_index, nullptr, nullptr);
+  if (file == nullptr) return;
+  frame->file = file;
+  frame->line = static_cast<uint32_t>(line);
+}
+
+// The outermost inlined instance in `scope` whose code holds `pc`, looked for through the lexical
+// blocks that hold it.
+bool OutermostInlined(Dwarf_Die* scope, Dwarf_Addr pc, Dwarf_Die* inlined) {
+  Dwarf_Die child;
+  if (dwarf_child(scope, &child) != 0) return false;
+  do {
+    const int tag = dwarf_tag(&child);
+    if (tag == DW_TAG_inlined_subroutine) {
+      if (dwarf_haspc(&child, pc) > 0) {
+        *inlined = child;
+        return true;
+      }
+    } else if (tag == DW_TAG_lexical_block || tag == DW_TAG_try_block ||
+               tag == DW_TAG_catch_block) {
+      if (dwarf_haspc(&child, pc) > 0 && OutermostInlined(&child, pc, inlined)) return true;
+    }
+  } while (dwarf_siblingof(&child, &child) == 0);
+  return false;
+}
+
 }  // namespace
 
 void Symbolizer::Refresh() {
@@ -91,19 +342,172 @@ ModuleInfo* Symbolizer::FindModule(uintptr_t address) {
   return nullptr;
 }
 
-const SymbolizedFrame& Symbolizer::Symbolize(uintptr_t address) {
-  auto [it, inserted] = symbols_.try_emplace(address);
-  SymbolizedFrame& result = it->second;
-  if (!inserted) return result;
-  try {
-    boost::stacktrace::frame frame(reinterpret_cast<void*>(address - 1));
-    result.function = frame.name();
-    result.file = frame.source_file();
-    result.line = static_cast<uint32_t>(frame.source_line());
-  } catch (...) {
-    // Symbolization is best effort: an unnamed frame still carries its module and offset.
+Symbolizer::~Symbolizer() {
+  if (dwfl_ != nullptr) dwfl_end(dwfl_);  // unmaps the modules' files
+  for (SupplementaryFile& file : supplementary_files_) {
+    dwarf_end(file.dwarf);
+    elf_end(file.elf);
   }
-  return result;
+}
+
+Symbolizer::DebugModule& Symbolizer::DebugModuleOf(const ModuleInfo& module) {
+  if (debug_modules_.size() < modules_.size()) debug_modules_.resize(modules_.size());
+  DebugModule& debug_module = debug_modules_[module.id - 1];
+  if (debug_module.reported) return debug_module;
+  debug_module.reported = true;
+
+  if (dwfl_ == nullptr) {
+    elf_version(EV_CURRENT);  // before the first elf_begin
+    dwfl_ = dwfl_begin(&kCallbacks);
+    if (dwfl_ == nullptr) return debug_module;
+  }
+  bool read_dwarf = false;
+  std::string symbol_file;
+  Elf* elf = OpenSymbolFile(module, &read_dwarf, &symbol_file);
+  uintptr_t first_load = 0;
+  if (elf == nullptr || !FirstLoadAddress(elf, &first_load) ||
+      module.load_address + first_load >= module.end) {
+    elf_end(elf);
+    return debug_module;
+  }
+  // Reported with the module's own bias: libdw's bias is start - first_load = load_address.
+  dwfl_report_begin_add(dwfl_);
+  Dwfl_Module* dwfl_module =
+      dwfl_report_module(dwfl_, module.path.c_str(), module.load_address + first_load, module.end);
+  dwfl_report_end(dwfl_, nullptr, nullptr);
+  void** user_data = nullptr;
+  if (dwfl_module == nullptr ||
+      dwfl_module_info(dwfl_module, &user_data, nullptr, nullptr, nullptr, nullptr, nullptr,
+                       nullptr) == nullptr ||
+      *user_data != nullptr) {
+    // No memory, or (never expected: modules are unique by path and start) a module libdw already
+    // had: it keeps its own file.
+    elf_end(elf);
+    return debug_module;
+  }
+  *user_data = elf;
+  // libdw takes the file now (HandOverElf) and frees it with the module, or at once on failure.
+  Dwarf_Addr bias = 0;
+  if (dwfl_module_getelf(dwfl_module, &bias) == nullptr) return debug_module;
+  if (read_dwarf) AttachSupplementaryFile(dwfl_module, symbol_file);
+  debug_module.dwfl_module = dwfl_module;
+  debug_module.read_dwarf = read_dwarf;
+  return debug_module;
+}
+
+void Symbolizer::AttachSupplementaryFile(Dwfl_Module* dwfl_module, const std::string& symbol_file) {
+  // DWARF compressed by dwz refers to a supplementary file (.gnu_debugaltlink). libdw would open it
+  // itself at the first reference and keep its descriptor; it is opened here instead, like the
+  // other files, and handed over with dwarf_setalt (libdw then leaves it to us to free).
+  Dwarf_Addr bias = 0;
+  Dwarf* dwarf = dwfl_module_getdwarf(dwfl_module, &bias);
+  const char* name = nullptr;
+  const void* id = nullptr;
+  const ssize_t id_size = dwarf != nullptr ? dwelf_dwarf_gnu_debugaltlink(dwarf, &name, &id) : -1;
+  if (id_size <= 0 || name == nullptr) return;
+  const std::string build_id =
+      HexOf(static_cast<const unsigned char*>(id), static_cast<size_t>(id_size));
+  for (const SupplementaryFile& file : supplementary_files_) {
+    if (file.build_id == build_id) {
+      dwarf_setalt(dwarf, file.dwarf);
+      return;
+    }
+  }
+  std::vector<std::string> candidates;
+  if (build_id.size() > 2) candidates.push_back(BuildIdPath(build_id));
+  if (name[0] == '/') {
+    candidates.push_back(name);
+  } else {
+    candidates.push_back(DirectoryOf(symbol_file) + "/" + name);
+  }
+  for (const std::string& candidate : candidates) {
+    Elf* elf = MapElf(candidate, /*loadable=*/false);
+    if (elf == nullptr) continue;
+    Dwarf* supplementary =
+        SameBuild(elf, build_id) ? dwarf_begin_elf(elf, DWARF_C_READ, nullptr) : nullptr;
+    if (supplementary == nullptr) {
+      elf_end(elf);
+      continue;
+    }
+    supplementary_files_.push_back({build_id, elf, supplementary});
+    dwarf_setalt(dwarf, supplementary);
+    return;
+  }
+}
+
+// The frame DWARF gives `pc`: the function whose machine code holds it and, when `pc` is in code
+// inlined into that function, the line of the outermost inlined call in it (else the line table's,
+// left to the caller). The function the code is in, not the inlined one, as the analyzer
+// attributes a site to the function that asked for the memory, not to the std:: template inlined
+// into it. Its linkage name, demangled; for a function without one (GCC gives none to a static C++
+// function) the ELF symbol at `pc`, mangled when it is C++; else DW_AT_name. Nothing when DWARF
+// does not cover `pc`.
+void Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame* frame) {
+  Dwarf_Addr bias = 0;
+  Dwarf_Die* unit = dwfl_module_addrdie(module->dwfl_module, pc, &bias);
+  Dwarf* dwarf = unit != nullptr ? dwfl_module_getdwarf(module->dwfl_module, &bias) : nullptr;
+  if (dwarf == nullptr) return;
+  auto [entry, inserted] = module->functions.try_emplace(dwarf_dieoffset(unit));
+  std::vector<FunctionRange>& functions = entry->second;
+  if (inserted) {
+    // Every defining subprogram of the unit, through namespaces and classes (concrete out-of-line
+    // instances have code ranges; abstract ones have none).
+    auto add_ranges = [](Dwarf_Die* function, void* data) {
+      auto* ranges = static_cast<std::vector<FunctionRange>*>(data);
+      Dwarf_Addr base = 0, low = 0, high = 0;
+      for (ptrdiff_t offset = 0;
+           (offset = dwarf_ranges(function, offset, &base, &low, &high)) > 0;) {
+        if (low < high) ranges->push_back({low, high, dwarf_dieoffset(function)});
+      }
+      return static_cast<int>(DWARF_CB_OK);
+    };
+    dwarf_getfuncs(unit, add_ranges, &functions, 0);
+    std::sort(functions.begin(), functions.end(),
+              [](const FunctionRange& a, const FunctionRange& b) { return a.low < b.low; });
+  }
+  const Dwarf_Addr unit_pc = pc - bias;
+  auto after = std::upper_bound(
+      functions.begin(), functions.end(), unit_pc,
+      [](Dwarf_Addr value, const FunctionRange& range) { return value < range.low; });
+  Dwarf_Die function;
+  if (after == functions.begin() || unit_pc >= std::prev(after)->high ||
+      dwarf_offdie(dwarf, std::prev(after)->die_offset, &function) == nullptr ||
+      dwarf_haspc(&function, unit_pc) <= 0) {
+    return;
+  }
+  frame->function = LinkageName(&function);
+  if (frame->function.empty()) frame->function = ElfSymbolAt(module->dwfl_module, pc);
+  if (frame->function.empty()) {
+    const char* name = dwarf_diename(&function);
+    if (name != nullptr) frame->function = name;
+  }
+  Dwarf_Die inlined;
+  if (OutermostInlined(&function, unit_pc, &inlined)) CallSite(&inlined, frame);
+}
+
+const SymbolizedFrame& Symbolizer::Symbolize(uintptr_t address) {
+  auto found = symbols_.find(address);
+  if (found != symbols_.end()) return found->second;
+  SymbolizedFrame frame;
+  const ModuleInfo* module = FindModule(address);
+  DebugModule* debug_module = module != nullptr ? &DebugModuleOf(*module) : nullptr;
+  if (debug_module != nullptr && debug_module->dwfl_module != nullptr && address > 0) {
+    Dwfl_Module* dwfl_module = debug_module->dwfl_module;
+    const Dwarf_Addr pc = address - 1;  // inside the call instruction, not after it
+    if (debug_module->read_dwarf) DwarfFrameAt(debug_module, pc, &frame);
+    if (frame.function.empty()) frame.function = ElfSymbolAt(dwfl_module, pc);
+    Dwfl_Line* line =
+        debug_module->read_dwarf && frame.line == 0 ? dwfl_module_getsrc(dwfl_module, pc) : nullptr;
+    if (line != nullptr) {
+      int number = 0;
+      const char* file = dwfl_lineinfo(line, nullptr, &number, nullptr, nullptr, nullptr);
+      if (file != nullptr && number > 0) {
+        frame.file = file;
+        frame.line = static_cast<uint32_t>(number);
+      }
+    }
+  }
+  return symbols_.emplace(address, std::move(frame)).first->second;
 }
 
 void Symbolizer::ForgetEmitted() {

@@ -3,7 +3,7 @@
 # those that are missing, so a fresh machine needs no other step.
 clwleak_build_packages=(
   build-essential cmake pkg-config
-  libunwind-dev libboost-stacktrace-dev libzstd-dev
+  libunwind-dev libdw-dev libzstd-dev
   libprotobuf-dev protobuf-compiler
   libgtest-dev libbenchmark-dev
   nlohmann-json3-dev

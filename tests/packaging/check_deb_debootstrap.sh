@@ -140,7 +140,7 @@ for dependency in $depends; do
   [ "$(in_root dpkg-query -W -f='${Status}' "$dependency" 2>/dev/null)" = "install ok installed" ] ||
     fail "$dependency (Depends of $(basename "$deb")) is not installed in the root"
 done
-for dependency in libunwind8 libprotobuf-lite32 libboost-stacktrace1.74.0 python3; do
+for dependency in libunwind8 libprotobuf-lite32 libdw1 python3; do
   grep -qw -- "$dependency" <<<"$added" ||
     fail "$dependency was not installed by apt-get install of the .deb (Depends/Recommends)"
 done
