@@ -158,6 +158,27 @@ TEST(Symbolizer, NamesLibcMalloc) {
   EXPECT_NE(module->path.find("libc.so"), std::string::npos) << module->path;
 }
 
+// libc exports its allocator under several names at one address (realloc and __libc_realloc, ...):
+// the public one is taken, inside the function as at its entry, and every lookup agrees with dladdr
+// on which function holds the address.
+TEST(Symbolizer, NamesLibcFunctionsByTheirPublicAlias) {
+  void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(libc, nullptr);
+  Symbolizer symbolizer;
+  for (const char* name : {"malloc", "free", "calloc", "realloc", "posix_memalign", "getcwd"}) {
+    const uintptr_t entry = reinterpret_cast<uintptr_t>(dlsym(libc, name));
+    ASSERT_NE(entry, 0u) << name;
+    for (uintptr_t offset : {uintptr_t{1}, uintptr_t{9}}) {
+      const uintptr_t address = entry + offset;  // looked up at address - 1
+      Dl_info info;
+      ASSERT_NE(dladdr(reinterpret_cast<void*>(address - 1), &info), 0) << name;
+      ASSERT_EQ(reinterpret_cast<uintptr_t>(info.dli_saddr), entry) << name;  // still inside it
+      EXPECT_EQ(symbolizer.Symbolize(address).function, name) << "+" << offset;
+    }
+  }
+  dlclose(libc);
+}
+
 TEST(Symbolizer, AddressesInNoFileGiveEmptyFrames) {
   Symbolizer symbolizer;
   for (uintptr_t address : {uintptr_t{0}, uintptr_t{1}, uintptr_t{0x10}, ~uintptr_t{0}}) {
