@@ -84,14 +84,23 @@ uintptr_t LibcMalloc() {
   return address;
 }
 
-TEST(Symbolizer, NamesAFunctionItsFileAndTheLineOfTheCall) {
-  Symbolizer symbolizer;
+// Symbolizes the return address `call_site` gives and expects `function`, this file and the line
+// `call_site` reported.
+uintptr_t ExpectFrameInThisFile(Symbolizer* symbolizer, uintptr_t (*call_site)(int*),
+                                const char* function) {
   int line = 0;
-  const uintptr_t address = clwleak_symbolizer_test::CallSite(&line);
-  const SymbolizedFrame& frame = symbolizer.Symbolize(address);
-  EXPECT_EQ(frame.function, "clwleak_symbolizer_test::CallSite(int*)");
+  const uintptr_t address = call_site(&line);
+  const SymbolizedFrame& frame = symbolizer->Symbolize(address);
+  EXPECT_EQ(frame.function, function);
   EXPECT_EQ(frame.file, __FILE__);
   EXPECT_EQ(frame.line, static_cast<uint32_t>(line));
+  return address;
+}
+
+TEST(Symbolizer, NamesAFunctionItsFileAndTheLineOfTheCall) {
+  Symbolizer symbolizer;
+  const uintptr_t address = ExpectFrameInThisFile(&symbolizer, clwleak_symbolizer_test::CallSite,
+                                                  "clwleak_symbolizer_test::CallSite(int*)");
   ModuleInfo* module = symbolizer.FindModule(address);
   ASSERT_NE(module, nullptr);
   EXPECT_FALSE(module->build_id.empty());
@@ -102,12 +111,8 @@ TEST(Symbolizer, NamesAFunctionItsFileAndTheLineOfTheCall) {
 // for the memory must leave the caller named.
 TEST(Symbolizer, NamesTheFunctionThatCodeIsInlinedInto) {
   Symbolizer symbolizer;
-  int line = 0;
-  const uintptr_t address = clwleak_symbolizer_test::CallsInlined(&line);
-  const SymbolizedFrame& frame = symbolizer.Symbolize(address);
-  EXPECT_EQ(frame.function, "clwleak_symbolizer_test::CallsInlined(int*)");
-  EXPECT_EQ(frame.file, __FILE__);
-  EXPECT_EQ(frame.line, static_cast<uint32_t>(line));
+  ExpectFrameInThisFile(&symbolizer, clwleak_symbolizer_test::CallsInlined,
+                        "clwleak_symbolizer_test::CallsInlined(int*)");
 }
 
 TEST(Symbolizer, NamesAFunctionInASharedLibraryWithDwarf) {
