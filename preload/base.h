@@ -13,7 +13,7 @@
 #define CLWLEAK_HOT __attribute__((hot))
 #define CLWLEAK_NOINLINE __attribute__((noinline))
 // On a sampled path: everything it calls is inlined (across files too: the library is built with
-// link-time optimization), so that the unwinder has one frame of ours to step over, not five.
+// link-time optimization), so that the unwinder has one frame of ours to step over, not four.
 #define CLWLEAK_FLATTEN __attribute__((flatten))
 #define CLWLEAK_EXPORT __attribute__((visibility("default")))
 

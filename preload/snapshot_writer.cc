@@ -430,19 +430,14 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
 
   uint64_t heap_live_bytes = 0;
   for (uint32_t stack_id = 0; stack_id < stacks_emitted_; ++stack_id) {
-    // Freed before allocated: whatever happens in between, live = allocated - freed stays >= 0.
+    // Totals() reads freed before allocated, so live = allocated - freed is never negative.
     const StackTotals totals = g_stacks.Totals(stack_id);
-    const uint64_t freed_bytes = totals.freed_bytes;
-    const uint64_t freed_count_fp = totals.freed_count_fp;
-    const uint64_t freed_samples = totals.freed_samples;
-    const uint64_t allocated_bytes = totals.allocated_bytes;
-    const uint64_t allocated_count_fp = totals.allocated_count_fp;
-    const uint64_t allocated_samples = totals.allocated_samples;
-    const uint64_t live_bytes = allocated_bytes - freed_bytes;
-    const EmittedCounters now = {{live_bytes, FixedPointToCount(allocated_count_fp - freed_count_fp),
-                                  allocated_bytes, FixedPointToCount(allocated_count_fp),
-                                  freed_bytes, FixedPointToCount(freed_count_fp),
-                                  allocated_samples - freed_samples, allocated_samples}};
+    const uint64_t live_bytes = totals.allocated_bytes - totals.freed_bytes;
+    const EmittedCounters now = {
+        {live_bytes, FixedPointToCount(totals.allocated_count_fp - totals.freed_count_fp),
+         totals.allocated_bytes, FixedPointToCount(totals.allocated_count_fp),
+         totals.freed_bytes, FixedPointToCount(totals.freed_count_fp),
+         totals.allocated_samples - totals.freed_samples, totals.allocated_samples}};
     heap_live_bytes += live_bytes;
     EmittedCounters& before = emitted_counters_[stack_id];
     if (!final && memcmp(&before, &now, sizeof(now)) == 0) continue;
