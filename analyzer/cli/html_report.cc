@@ -9,6 +9,7 @@
 #include "answers.h"
 #include "folded_report.h"
 #include "html_escape.h"
+#include "json_report.h"
 #include "units.h"
 
 namespace clwleak::cli {
@@ -27,7 +28,6 @@ constexpr size_t kBoundedShown = 20;
 
 std::string H(const std::string& text) { return EscapeHtml(text); }
 
-Json Number(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
 
 // The unit of the flame graph's values, which are --format folded's: per N requests when the
 // leak has a per-request rate (the file or every file counts requests), else per hour.
@@ -40,21 +40,14 @@ std::string FlameUnit(const std::vector<FileReport>& files, const AggregateRepor
 }
 
 Json ChartJson(const FileReport& file) {
-  Json timeline = Json::array();
-  for (const analysis::TimelinePoint& point : file.timeline) {
-    timeline.push_back({{"seconds", Number(point.seconds)},
-                        {"requests", Number(point.requests)},
-                        {"heap_live_bytes", Number(point.heap_live_bytes)},
-                        {"in_use_bytes", Number(point.in_use_bytes)}});
-  }
   Json chart;
   chart["file"] = file.path;
-  chart["timeline"] = std::move(timeline);
+  chart["timeline"] = TimelineJson(file);  // the JSON report's, so the page and it agree
   chart["in_use_source"] = file.memory.in_use_source;
-  chart["limit_bytes"] = file.memory.limit_bytes > 0 ? Number(file.memory.limit_bytes) : Json();
+  chart["limit_bytes"] = file.memory.limit_bytes > 0 ? JsonNumber(file.memory.limit_bytes) : Json();
   chart["limit_source"] = file.memory.limit_source;
-  chart["oom_s"] = file.oom.projected ? Number(file.oom.seconds) : Json();
-  chart["growth_bytes_per_s"] = Number(file.leak.growth_bytes_per_s);
+  chart["oom_s"] = file.oom.projected ? JsonNumber(file.oom.seconds) : Json();
+  chart["growth_bytes_per_s"] = JsonNumber(file.leak.growth_bytes_per_s);
   return chart;
 }
 

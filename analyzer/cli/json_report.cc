@@ -19,10 +19,11 @@ using Json = nlohmann::ordered_json;
 
 constexpr size_t kStableSitesListed = 20;
 
-Json Number(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
-Json Value(const std::optional<Rate>& rate) { return rate ? Number(rate->value) : Json(nullptr); }
+Json Value(const std::optional<Rate>& rate) {
+  return rate ? JsonNumber(rate->value) : Json(nullptr);
+}
 Json Interval(const std::optional<Rate>& rate) {
-  return rate ? Json::array({Number(rate->lo), Number(rate->hi)}) : Json(nullptr);
+  return rate ? Json::array({JsonNumber(rate->lo), JsonNumber(rate->hi)}) : Json(nullptr);
 }
 
 std::string Hex(uint64_t value) {
@@ -38,9 +39,9 @@ Json SiteJson(const SiteReport& site) {
   json["bytes_per_n_requests_ci95"] = Interval(site.per_n_requests);
   json["bytes_per_hour"] = Value(site.per_hour);
   json["bytes_per_hour_ci95"] = Interval(site.per_hour);
-  json["growth_bytes"] = Number(site.fit.growth);
-  json["live_bytes"] = Number(site.live_bytes);
-  json["live_count"] = Number(site.live_count);
+  json["growth_bytes"] = JsonNumber(site.fit.growth);
+  json["live_bytes"] = JsonNumber(site.live_bytes);
+  json["live_count"] = JsonNumber(site.live_count);
   json["live_samples"] = site.live_samples;
   json["module"] = site.module;
   json["kind"] = site.kind;
@@ -71,7 +72,7 @@ Json ModulesJson(const std::vector<ModuleReport>& modules) {
     entry["bytes_per_hour"] = Value(module.per_hour);
     entry["bytes_per_hour_ci95"] = Interval(module.per_hour);
     entry["sites"] = module.sites;
-    entry["live_bytes"] = Number(module.live_bytes);
+    entry["live_bytes"] = JsonNumber(module.live_bytes);
     json.push_back(std::move(entry));
   }
   return json;
@@ -110,7 +111,7 @@ Json FileJson(const FileReport& file) {
                      {"cmdline", file.cmdline},
                      {"host", file.host},
                      {"clwleak_version", file.clwleak_version}};
-  json["duration_s"] = Number(file.duration_s);
+  json["duration_s"] = JsonNumber(file.duration_s);
   json["snapshots"] = file.snapshots;
   json["requests"] = file.requests;
   json["complete"] = file.complete;
@@ -122,25 +123,26 @@ Json FileJson(const FileReport& file) {
   json["lower_bound"] = file.dropped_samples > 0;
   json["axis"] = file.axis;
   json["request_rate_per_s"] =
-      file.request_rate_per_s ? Number(*file.request_rate_per_s) : Json(nullptr);
+      file.request_rate_per_s ? JsonNumber(*file.request_rate_per_s) : Json(nullptr);
   json["request_rate_source"] =
       file.request_rate_source.empty() ? Json(nullptr) : Json(file.request_rate_source);
   json["warmup"] = file.warmup;
+  const bool has_limit = file.memory.limit_bytes > 0;
   json["memory"] = {
-      {"limit_bytes", file.memory.limit_bytes > 0 ? Number(file.memory.limit_bytes) : Json(nullptr)},
-      {"limit_source", file.memory.limit_bytes > 0 ? Json(file.memory.limit_source) : Json(nullptr)},
-      {"in_use_bytes", Number(file.memory.in_use_bytes)},
+      {"limit_bytes", has_limit ? JsonNumber(file.memory.limit_bytes) : Json(nullptr)},
+      {"limit_source", has_limit ? Json(file.memory.limit_source) : Json(nullptr)},
+      {"in_use_bytes", JsonNumber(file.memory.in_use_bytes)},
       {"in_use_source", file.memory.in_use_source},
-      {"heap_live_bytes", Number(file.memory.heap_live_bytes)},
-      {"rss_bytes", Number(file.memory.rss_bytes)},
+      {"heap_live_bytes", JsonNumber(file.memory.heap_live_bytes)},
+      {"rss_bytes", JsonNumber(file.memory.rss_bytes)},
       {"rss_growth_bytes_per_s", file.memory.rss_growth_bytes_per_s
-                                     ? Number(*file.memory.rss_growth_bytes_per_s)
+                                     ? JsonNumber(*file.memory.rss_growth_bytes_per_s)
                                      : Json(nullptr)}};
   json["leak"] = LeakJson(file.leak, file.per_requests);
-  json["leak"]["growth_bytes_per_s"] = Number(file.leak.growth_bytes_per_s);
-  json["time_to_oom_s"] = file.oom.projected ? Number(file.oom.seconds) : Json(nullptr);
-  json["time_to_oom_ci95_s"] = file.oom.projected ? Json::array({Number(file.oom.seconds_lo),
-                                                                 Number(file.oom.seconds_hi)})
+  json["leak"]["growth_bytes_per_s"] = JsonNumber(file.leak.growth_bytes_per_s);
+  json["time_to_oom_s"] = file.oom.projected ? JsonNumber(file.oom.seconds) : Json(nullptr);
+  json["time_to_oom_ci95_s"] = file.oom.projected ? Json::array({JsonNumber(file.oom.seconds_lo),
+                                                                 JsonNumber(file.oom.seconds_hi)})
                                                   : Json(nullptr);
   json["time_to_oom_reason"] = file.oom.projected ? Json(nullptr) : Json(file.oom.reason);
   Json sites = Json::array();
@@ -159,19 +161,25 @@ Json FileJson(const FileReport& file) {
   json["stable_sites_omitted"] = stable_omitted;
   json["modules"] = ModulesJson(file.modules);
   json["notes"] = file.notes;
-  Json timeline = Json::array();
-  for (const analysis::TimelinePoint& point : file.timeline) {
-    timeline.push_back({{"seconds", Number(point.seconds)},
-                        {"requests", Number(point.requests)},
-                        {"heap_live_bytes", Number(point.heap_live_bytes)},
-                        {"in_use_bytes", Number(point.in_use_bytes)},
-                        {"rss_bytes", Number(point.rss_bytes)}});
-  }
-  json["timeline"] = std::move(timeline);
+  json["timeline"] = TimelineJson(file);
   return json;
 }
 
 }  // namespace
+
+Json JsonNumber(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
+
+Json TimelineJson(const FileReport& file) {
+  Json timeline = Json::array();
+  for (const analysis::TimelinePoint& point : file.timeline) {
+    timeline.push_back({{"seconds", JsonNumber(point.seconds)},
+                        {"requests", JsonNumber(point.requests)},
+                        {"heap_live_bytes", JsonNumber(point.heap_live_bytes)},
+                        {"in_use_bytes", JsonNumber(point.in_use_bytes)},
+                        {"rss_bytes", JsonNumber(point.rss_bytes)}});
+  }
+  return timeline;
+}
 
 std::string RenderJson(const std::vector<FileReport>& files, const AggregateReport* aggregate,
                        const analysis::GateReport& gate) {
@@ -210,7 +218,7 @@ std::string RenderJson(const std::vector<FileReport>& files, const AggregateRepo
   json["lower_bound"] = dropped > 0;
   json["memory"] = nullptr;
   json["leak"] = LeakJson(aggregate->leak, aggregate->per_requests);
-  json["time_to_oom_s"] = soonest != nullptr ? Number(soonest->oom.seconds) : Json(nullptr);
+  json["time_to_oom_s"] = soonest != nullptr ? JsonNumber(soonest->oom.seconds) : Json(nullptr);
   json["time_to_oom_file"] = soonest != nullptr ? Json(soonest->path) : Json(nullptr);
   Json sites = Json::array();
   for (const analysis::AggregateSite& entry : aggregate->sites) {

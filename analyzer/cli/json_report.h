@@ -3,6 +3,7 @@
 // fleet, plus files[] with each file's report. Called by main.cc.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,11 @@
 namespace clwleak::cli {
 
 inline constexpr const char* kReportSchema = "clwleak-report/1";
+
+// Pieces of this report that the HTML report embeds as they are: a number (null when not finite,
+// which JSON cannot hold) and a file's timeline.
+nlohmann::ordered_json JsonNumber(double value);
+nlohmann::ordered_json TimelineJson(const analysis::FileReport& file);
 
 std::string RenderJson(const std::vector<analysis::FileReport>& files,
                        const analysis::AggregateReport* aggregate,
