@@ -27,7 +27,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources
-from checks import Checks  # noqa: E402  (tests/integration/checks.py)
+from checks import Checks, environment_without_profiler  # noqa: E402  (tests/integration/checks.py)
 
 try:
     import yaml
@@ -44,8 +44,7 @@ STEP_TIMEOUT = 120
 
 def base_environment(args):
     """The runner's environment: ours without profiler settings, the build tree first on PATH."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CLWLEAK_") and k not in ("LD_PRELOAD", "CLW_MEMORY_LIMIT")}
+    env = environment_without_profiler()
     env["PATH"] = os.pathsep.join([os.path.join(args.build_dir, "scripts"),
                                    os.path.join(args.build_dir, "bin"), env.get("PATH", "")])
     return env

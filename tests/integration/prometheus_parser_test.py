@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources
-from checks import Checks  # noqa: E402  (tests/integration/checks.py)
+from checks import Checks, environment_without_profiler  # noqa: E402  (tests/integration/checks.py)
 
 try:
     from prometheus_client.openmetrics.parser import text_string_to_metric_families
@@ -35,8 +35,7 @@ MODULE = "clwleak_ci_leaky"
 
 
 def environment(args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLWLEAK_")}
-    env.pop("LD_PRELOAD", None)
+    env = environment_without_profiler()
     env["CLWLEAK_INTERVAL"] = "100ms"
     env["CLWLEAK_MEMORY_LIMIT"] = str(LIMIT)
     return env

@@ -27,7 +27,7 @@ import time
 import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources
-from checks import Checks  # noqa: E402  (tests/integration/checks.py)
+from checks import Checks, environment_without_profiler  # noqa: E402  (tests/integration/checks.py)
 
 LEAK_BYTES_PER_REQUEST = 2000
 TESTS = 300
@@ -168,11 +168,8 @@ def main():
     os.makedirs(args.workdir)
     checks = Checks()
     upload_script = os.path.join(args.build_dir, "scripts", "clw-pyroscope-upload")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("CLWLEAK_") and k.lower() not in ("http_proxy", "https_proxy",
-                                                                 "all_proxy", "no_proxy")}
-    env.pop("LD_PRELOAD", None)
-    env.pop("PYROSCOPE_URL", None)
+    env = environment_without_profiler("http_proxy", "https_proxy", "all_proxy", "no_proxy",
+                                       "PYROSCOPE_URL")
     env["PATH"] = os.pathsep.join([os.path.join(args.build_dir, "bin"), env.get("PATH", "")])
 
     before_run = time.time()
