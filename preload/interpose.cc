@@ -52,6 +52,16 @@ size_t PowerOfTwoAlignment(size_t alignment) {
   return power;
 }
 
+// aligned_alloc and memalign once the real functions are known: `real` is the next allocator's.
+inline void* AllocateAligned(void* (*real)(size_t, size_t), size_t alignment, size_t size) {
+  if (Unsampled(size)) return real(alignment, size);
+  const size_t power = PowerOfTwoAlignment(alignment);
+  if (!InlineBookkeeping() || power == 0) {
+    return clwleak::SampleSlowPath(real(alignment, size), size, AllocationKind::kHeap);
+  }
+  return AllocateAfterCountdown(size, power);
+}
+
 // malloc(): the hot path, and the slow path when the counter reached zero.
 CLWLEAK_HOT inline void* AllocateHeapBlock(size_t size) {
   return Unsampled(size) ? g_real.malloc(size) : AllocateAfterCountdown(size, 0);
@@ -166,23 +176,12 @@ CLWLEAK_EXPORT int posix_memalign(void** result, size_t alignment, size_t size) 
 
 CLWLEAK_EXPORT void* aligned_alloc(size_t alignment, size_t size) {
   if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, alignment);
-  if (Unsampled(size)) return g_real.aligned_alloc(alignment, size);
-  const size_t power = PowerOfTwoAlignment(alignment);
-  if (!InlineBookkeeping() || power == 0) {
-    return clwleak::SampleSlowPath(g_real.aligned_alloc(alignment, size), size,
-                                   AllocationKind::kHeap);
-  }
-  return AllocateAfterCountdown(size, power);
+  return AllocateAligned(g_real.aligned_alloc, alignment, size);
 }
 
 CLWLEAK_EXPORT void* memalign(size_t alignment, size_t size) {
   if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, alignment);
-  if (Unsampled(size)) return g_real.memalign(alignment, size);
-  const size_t power = PowerOfTwoAlignment(alignment);
-  if (!InlineBookkeeping() || power == 0) {
-    return clwleak::SampleSlowPath(g_real.memalign(alignment, size), size, AllocationKind::kHeap);
-  }
-  return AllocateAfterCountdown(size, power);
+  return AllocateAligned(g_real.memalign, alignment, size);
 }
 
 CLWLEAK_EXPORT void* valloc(size_t size) {
