@@ -108,9 +108,13 @@ CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size
 
 uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
   uintptr_t frames[kMaxSupportedDepth];
-  uint32_t depth = CaptureStack(g_config.unwinder, frames, g_config.max_depth);
+  CachedStackIds* cached = nullptr;
+  uint32_t depth = CaptureStack(g_config.unwinder, frames, g_config.max_depth, &cached);
   if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
+  uint32_t* cached_id = cached != nullptr ? &cached->by_kind[static_cast<uint32_t>(kind)] : nullptr;
+  if (cached_id != nullptr && *cached_id != StackTable::kInvalidId) return *cached_id;
   uint32_t id = g_stacks.Intern(frames, depth, kind);
+  if (cached_id != nullptr) *cached_id = id;
   if (id == StackTable::kInvalidId) {
     g_drops.stack_table_full.fetch_add(1, std::memory_order_relaxed);
     g_drops.stack_table_bytes.fetch_add(weight_bytes, std::memory_order_relaxed);

@@ -13,6 +13,7 @@
 #include "capture.h"
 #include "output_file.h"
 #include "real_functions.h"
+#include "stack_cache.h"
 
 #ifndef CLWLEAK_VERSION
 #define CLWLEAK_VERSION "unknown"
@@ -463,6 +464,7 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
   drops->set_mmap_table_full(g_drops.mmap_table_full.load(std::memory_order_relaxed));
   drops->set_unwind_failures(g_drops.unwind_failures.load(std::memory_order_relaxed));
   snapshot.set_final(final);
+  snapshot.set_cached_stacks(CachedStackCount());
   snapshot.set_trigger(trigger);
 
   if (!AppendMessage(snapshot, final)) return false;

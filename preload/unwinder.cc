@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "base.h"
+#include "stack_cache.h"
 #include "thread_state.h"
 
 namespace clwleak {
@@ -82,10 +83,20 @@ void InitUnwinder() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
-uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth) {
+CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth,
+                                       CachedStackIds** cached_ids) {
   constexpr uint32_t kOwnFramesMax = 8;  // hook + slow path + capture: never more than this
+  *cached_ids = nullptr;
   if (unwinder == Unwinder::kFramePointer) {
     return CaptureWithFramePointers(frames, max_depth, kOwnFramesMax);
+  }
+  // This function keeps a frame pointer (the library is built with them), so its CFA is rbp + 16.
+  StackCacheQuery query;
+  query.anchor = reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 2 * sizeof(uintptr_t);
+  const bool bounded = StackBounds(&query.stack_low, &query.stack_high);
+  if (bounded) {
+    const uint32_t depth = FindCachedStack(query, frames, max_depth, cached_ids);
+    if (depth != 0) return depth;
   }
   void* raw[kMaxSupportedDepth + kOwnFramesMax];
   int captured = unw_backtrace(raw, static_cast<int>(max_depth + kOwnFramesMax));
@@ -99,6 +110,7 @@ uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth) 
   for (uint32_t i = first; i < static_cast<uint32_t>(captured) && depth < max_depth; ++i) {
     frames[depth++] = reinterpret_cast<uintptr_t>(raw[i]);
   }
+  if (bounded) *cached_ids = OfferUnwoundStack(query, frames, depth, max_depth, &IsOwnFrame);
   return depth;
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "config.h"
+#include "stack_cache.h"
 
 namespace clwleak {
 
@@ -23,7 +24,11 @@ namespace clwleak {
 // start-up, before any sample is taken.
 void InitUnwinder();
 
-// Stores up to `max_depth` return addresses, innermost first, and returns how many.
-uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth);
+// Stores up to `max_depth` return addresses, innermost first, and returns how many. With libunwind,
+// a stack that matches one of the thread's verified cache (stack_cache.h) is taken from there; then,
+// or when the stack was just cached, *cached_ids points at the cached stack's stack-table ids (to
+// be filled by the caller if unknown); otherwise it is null.
+uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth,
+                      CachedStackIds** cached_ids);
 
 }  // namespace clwleak

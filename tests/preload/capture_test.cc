@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <map>
 
 #include "program_runner.h"
 #include "snapshot_reader.h"
@@ -476,6 +477,58 @@ TEST(Capture, FramePointerUnwinderNamesTheLeakingFunction) {
   EXPECT_EQ(file.header.unwinder(), "fp");
   // The test programs keep frame pointers, so the walk reaches leaky_retain_buffer's caller.
   EXPECT_EQ(TotalsFor(file.state, "leaky_retain_buffer").live_bytes, 2000u * 100u);
+}
+
+// Exact mode reuses a thread's stacks from its verified cache (stack_cache.h). Paths that put the
+// allocating leaf at the same stack address must still each get their own stack: every block's
+// size names its path, so a stack taken from the wrong cache entry shows as a size on a stack
+// whose frames do not match it.
+TEST(Capture, VerifiedStackCacheKeepsEveryPathsOwnStack) {
+  constexpr uint64_t kRounds = 200;
+  ProfiledRun run = RunProfiled({STACK_PATHS, std::to_string(kRounds)}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete) << file.error;
+
+  // Names come demangled with their parameters: "(anonymous namespace)::Leaf(unsigned long)".
+  auto is = [](const std::string& function, const std::string& name) {
+    return function.find("::" + name + "(") != std::string::npos;
+  };
+  std::map<uint64_t, uint64_t> live_by_size;
+  uint64_t live_blocks = 0;
+  for (const auto& [stack_id, stats] : file.state.counters) {
+    if (stats.live_count() == 0) continue;
+    ASSERT_EQ(stats.live_bytes() % stats.live_count(), 0u);
+    const uint64_t size = stats.live_bytes() / stats.live_count();
+    std::map<std::string, int> seen;
+    for (const proto::Frame* frame : file.state.FramesOf(stack_id)) {
+      for (const char* name : {"PathA", "PathB", "PathC", "PathD", "Recurse", "Leaf"}) {
+        if (is(frame->function(), name)) ++seen[name];
+      }
+    }
+    if (seen.count("Leaf") == 0) continue;  // the program's own buffers
+    SCOPED_TRACE("size " + std::to_string(size));
+    EXPECT_EQ(seen["Leaf"], 1);
+    live_by_size[size] += stats.live_count();
+    live_blocks += stats.live_count();
+    if (size >= 1001 && size <= 1004) {
+      const std::string path = std::string("Path") + static_cast<char>('A' + size - 1001);
+      EXPECT_EQ(seen.size(), 2u);
+      EXPECT_EQ(seen[path], 1);
+    } else if (size >= 3000 && size <= 3005) {
+      EXPECT_EQ(seen["Recurse"], static_cast<int>(size - 3000 + 1));
+    } else {
+      ADD_FAILURE() << "a live block of unexpected size " << size;
+    }
+  }
+  for (uint64_t size = 1001; size <= 1004; ++size) EXPECT_EQ(live_by_size[size], 6 * kRounds);
+  EXPECT_EQ(live_by_size[3000] + live_by_size[3001], 8 * kRounds);
+  for (uint64_t size = 3002; size <= 3005; ++size) EXPECT_EQ(live_by_size[size], kRounds);
+  EXPECT_EQ(live_blocks, ValueOf(run.result.out, "blocks"));
+  // The cache served most of them (a stack is unwound twice before it is cached, and hits are
+  // counted in batches of 256 per thread).
+  EXPECT_GT(file.last_snapshot.cached_stacks(), live_blocks / 2);
 }
 
 }  // namespace
