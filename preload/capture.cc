@@ -109,7 +109,8 @@ CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size
 uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
   uintptr_t frames[kMaxSupportedDepth];
   CachedStackIds* cached = nullptr;
-  uint32_t depth = CaptureStack(g_config.unwinder, frames, g_config.max_depth, &cached);
+  uint32_t depth =
+      CaptureStack(g_config.unwinder, g_config.stack_cache, frames, g_config.max_depth, &cached);
   if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
   uint32_t* cached_id = cached != nullptr ? &cached->by_kind[static_cast<uint32_t>(kind)] : nullptr;
   if (cached_id != nullptr && *cached_id != StackTable::kInvalidId) return *cached_id;

@@ -133,6 +133,11 @@ Config ParseConfig(EnvLookup lookup) {
     else if (strcmp(value, "fp") == 0) config.unwinder = Unwinder::kFramePointer;
     else WarnBadValue("CLWLEAK_UNWIND", value, "libunwind");
   }
+  if ((value = lookup("CLWLEAK_STACK_CACHE")) != nullptr) {
+    if (strcmp(value, "1") == 0) config.stack_cache = true;
+    else if (strcmp(value, "0") == 0) config.stack_cache = false;
+    else WarnBadValue("CLWLEAK_STACK_CACHE", value, "1");
+  }
   if ((value = lookup("CLWLEAK_MMAP")) != nullptr) {
     if (strcmp(value, "1") == 0) config.track_mmap = true;
     else if (strcmp(value, "0") == 0) config.track_mmap = false;

@@ -10,6 +10,8 @@
 //   CLWLEAK_MEMORY_LIMIT          memory limit in bytes or with a suffix (4GiB)
 //   CLWLEAK_MAX_DEPTH             frames kept per stack (1..256)
 //   CLWLEAK_UNWIND                libunwind | fp
+//   CLWLEAK_STACK_CACHE           1 | 0: reuse verified stacks instead of unwinding them again
+//                                 (libunwind only; an addition to DESIGN.md, see stack_cache.h)
 //   CLWLEAK_MMAP                  1 | 0: track anonymous mmap/munmap/mremap
 //   CLWLEAK_REQUEST_COUNTER_FILE  file holding a decimal request count, read at each snapshot
 //   CLWLEAK_CHILDREN              follow | off
@@ -38,6 +40,7 @@ struct Config {
   uint64_t memory_limit = 0;  // 0: not given by CLWLEAK_MEMORY_LIMIT
   uint32_t max_depth = kDefaultMaxDepth;
   Unwinder unwinder = Unwinder::kLibunwind;
+  bool stack_cache = true;
   bool track_mmap = true;
   char request_counter_file[1024] = "";
   ChildPolicy children = ChildPolicy::kFollow;

@@ -11,15 +11,15 @@
 namespace clwleak {
 namespace {
 
-constexpr uint32_t kSets = 64;           // indexed by the anchor
-constexpr uint32_t kWays = 4;            // stacks kept per anchor set
+constexpr uint32_t kSets = 16;           // indexed by the anchor
+constexpr uint32_t kWays = 8;            // stacks per anchor (a loop allocates from several)
 constexpr uint32_t kRecentMisses = 8;    // per set: stacks that missed once, by hash
 constexpr uint32_t kRejected = 8;        // per set: stacks found not cacheable, by hash
-constexpr uint32_t kMaxWords = 48;       // words checked per stack
+constexpr uint32_t kMaxWords = 64;       // words checked per stack
 constexpr uint32_t kMaxFrames = 32;      // host frames of a cached stack (each is one of the words)
 constexpr uint32_t kMaxWalk = 72;        // frames a fill looks at (own + host + one)
 constexpr uint32_t kHitBatch = 256;      // hits counted per thread before the global count moves
-constexpr uintptr_t kFramePointerCfaOffset = 16;  // fp frame: CFA = rbp + 16 (push rbp; mov rsp,rbp)
+constexpr uintptr_t kFramePointerCfaOffset = 16;  // push rbp; mov rsp, rbp: CFA = rbp + 16
 constexpr int kDwarfRbp = 6;                       // x86-64 DWARF register number of rbp
 
 struct Entry {
@@ -148,6 +148,23 @@ _Unwind_Reason_Code RecordFrame(_Unwind_Context* context, void* argument) {
   return _URC_NO_REASON;
 }
 
+// Finds the one word in [low, high) that holds `value`; false if there is none or more than one
+// (or the range is too large to search).
+bool FindOnlyCopy(uintptr_t low, uintptr_t high, uintptr_t value, uintptr_t* address) {
+  constexpr uintptr_t kMaxFrameBytes = 4096;
+  if (high <= low || high - low > kMaxFrameBytes || (low & (sizeof(uintptr_t) - 1)) != 0) {
+    return false;
+  }
+  uintptr_t found = 0;
+  for (uintptr_t word = low; word < high; word += sizeof(uintptr_t)) {
+    if (*reinterpret_cast<const uintptr_t*>(word) != value) continue;
+    if (found != 0) return false;
+    found = word;
+  }
+  *address = found;
+  return found != 0;
+}
+
 // Builds `entry` from a libgcc walk that must agree with libunwind's `frames`. Returns false when
 // the stack does not meet the conditions under which the check on reuse is complete.
 bool BuildEntry(const StackCacheQuery& query, const Walk& walk, const uintptr_t* frames,
@@ -194,14 +211,20 @@ bool BuildEntry(const StackCacheQuery& query, const Walk& walk, const uintptr_t*
     if (walk.KeepsFramePointer(k + 1)) {
       // Its CFA comes from its rbp. Frames below that leave rbp as they found it (code without
       // frame pointers that does not use the register) pass it down; the first one that changed
-      // it must be a frame-pointer frame, which saved it at its CFA - 16. Otherwise where rbp
-      // was kept is not known: do not cache.
+      // it saved it in its own frame: at CFA - 16 if it keeps a frame pointer, else wherever it
+      // pushed it, which is known when the value occurs only once in that frame.
       const uintptr_t rbp = walk.rbp[k + 1];
       uint32_t saver = k;
       while (saver > anchor_frame && walk.rbp[saver] == rbp) --saver;
-      if (walk.rbp[saver] == rbp || !walk.KeepsFramePointer(saver)) return false;
-      const uintptr_t saved_rbp = walk.Cfa(saver) - kFramePointerCfaOffset;
-      if (*reinterpret_cast<const uintptr_t*>(saved_rbp) != rbp) return false;
+      if (walk.rbp[saver] == rbp) return false;
+      uintptr_t saved_rbp;
+      if (walk.KeepsFramePointer(saver)) {
+        saved_rbp = walk.Cfa(saver) - kFramePointerCfaOffset;
+        if (*reinterpret_cast<const uintptr_t*>(saved_rbp) != rbp) return false;
+      } else if (!FindOnlyCopy(walk.Cfa(saver - 1), walk.Cfa(saver) - sizeof(uintptr_t), rbp,
+                               &saved_rbp)) {
+        return false;
+      }
       entry->word_address[words] = saved_rbp;
       entry->word_value[words++] = rbp;
     } else if (walk.rbp[k + 1] >= cfa && walk.rbp[k + 1] < next_cfa) {

@@ -12,11 +12,12 @@
 // Why that holds: the canonical frame address (CFA) of each frame is computed from the one below
 // it by the frame's unwind rule, which depends on its instruction pointer only. A frame without a
 // frame pointer has a fixed size: CFA = inner CFA + constant. A frame pointer frame has CFA =
-// rbp + 16, and its rbp is the word saved at CFA - 16 by the nearest frame below that changed
-// rbp (a frame-pointer frame; the frames between leave rbp alone), which is checked. Stacks that
-// do not fit these two shapes are never cached (signal frames, realigned frames whose rbp points
-// inside the frame, stacks deeper than the cache holds), and nor are stacks on which the two
-// unwinders disagree.
+// rbp + 16, and its rbp is the word saved by the nearest frame below that changed rbp (the frames
+// between leave it alone), which is checked: at that frame's CFA - 16 if it keeps a frame pointer
+// too, else the one word of its frame that holds the value (a callee-saved register is saved in
+// the callee's own frame). Stacks that do not fit are never cached (signal frames, realigned
+// frames whose rbp points inside the frame, a saved rbp found twice, stacks deeper than the cache
+// holds), and nor are stacks on which the two unwinders disagree.
 //
 // Entries are made with libgcc's _Unwind_Backtrace, which reports each frame's CFA, after
 // libunwind has produced the stack; the entry is kept only if both saw the same frames. Making

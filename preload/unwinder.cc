@@ -83,8 +83,8 @@ void InitUnwinder() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
-CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth,
-                                       CachedStackIds** cached_ids) {
+CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, bool use_cache, uintptr_t* frames,
+                                       uint32_t max_depth, CachedStackIds** cached_ids) {
   constexpr uint32_t kOwnFramesMax = 8;  // hook + slow path + capture: never more than this
   *cached_ids = nullptr;
   if (unwinder == Unwinder::kFramePointer) {
@@ -93,8 +93,8 @@ CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uin
   // This function keeps a frame pointer (the library is built with them), so its CFA is rbp + 16.
   StackCacheQuery query;
   query.anchor = reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) + 2 * sizeof(uintptr_t);
-  const bool bounded = StackBounds(&query.stack_low, &query.stack_high);
-  if (bounded) {
+  const bool cache = use_cache && StackBounds(&query.stack_low, &query.stack_high);
+  if (cache) {
     const uint32_t depth = FindCachedStack(query, frames, max_depth, cached_ids);
     if (depth != 0) return depth;
   }
@@ -110,7 +110,7 @@ CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uin
   for (uint32_t i = first; i < static_cast<uint32_t>(captured) && depth < max_depth; ++i) {
     frames[depth++] = reinterpret_cast<uintptr_t>(raw[i]);
   }
-  if (bounded) *cached_ids = OfferUnwoundStack(query, frames, depth, max_depth, &IsOwnFrame);
+  if (cache) *cached_ids = OfferUnwoundStack(query, frames, depth, max_depth, &IsOwnFrame);
   return depth;
 }
 

@@ -2,7 +2,8 @@
 //
 // Two strategies (CLWLEAK_UNWIND):
 //  - libunwind (default): unw_backtrace with libunwind's per-thread cache; works on binaries built
-//    without frame pointers (Debian's), using .eh_frame.
+//    without frame pointers (Debian's), using .eh_frame. A stack unwound before is taken from the
+//    thread's verified stack cache (stack_cache.h) instead, unless CLWLEAK_STACK_CACHE=0.
 //  - fp: walks the frame-pointer chain; much cheaper, but only correct where the code keeps frame
 //    pointers (-fno-omit-frame-pointer). Each step is checked against the thread's stack bounds, so
 //    a broken chain ends the walk instead of faulting.
@@ -24,11 +25,11 @@ namespace clwleak {
 // start-up, before any sample is taken.
 void InitUnwinder();
 
-// Stores up to `max_depth` return addresses, innermost first, and returns how many. With libunwind,
-// a stack that matches one of the thread's verified cache (stack_cache.h) is taken from there; then,
-// or when the stack was just cached, *cached_ids points at the cached stack's stack-table ids (to
-// be filled by the caller if unknown); otherwise it is null.
-uint32_t CaptureStack(Unwinder unwinder, uintptr_t* frames, uint32_t max_depth,
+// Stores up to `max_depth` return addresses, innermost first, and returns how many. With libunwind
+// and `use_cache`, a stack that matches the thread's verified cache (stack_cache.h) is taken from
+// there; then, or when the stack was just cached, *cached_ids points at the cached stack's
+// stack-table ids (to be filled by the caller if unknown); otherwise it is null.
+uint32_t CaptureStack(Unwinder unwinder, bool use_cache, uintptr_t* frames, uint32_t max_depth,
                       CachedStackIds** cached_ids);
 
 }  // namespace clwleak

@@ -28,6 +28,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(config.interval_nanos, 5000000000u);
   EXPECT_EQ(config.max_depth, 64u);
   EXPECT_EQ(config.unwinder, Unwinder::kLibunwind);
+  EXPECT_TRUE(config.stack_cache);
   EXPECT_TRUE(config.track_mmap);
   EXPECT_EQ(config.children, ChildPolicy::kFollow);
   EXPECT_FALSE(config.disabled);
@@ -42,6 +43,7 @@ TEST(Config, EveryVariable) {
                          {"CLWLEAK_MEMORY_LIMIT", "4GiB"},
                          {"CLWLEAK_MAX_DEPTH", "16"},
                          {"CLWLEAK_UNWIND", "fp"},
+                         {"CLWLEAK_STACK_CACHE", "0"},
                          {"CLWLEAK_MMAP", "0"},
                          {"CLWLEAK_REQUEST_COUNTER_FILE", "/run/requests"},
                          {"CLWLEAK_CHILDREN", "off"},
@@ -53,6 +55,7 @@ TEST(Config, EveryVariable) {
   EXPECT_EQ(config.memory_limit, 4ull << 30);
   EXPECT_EQ(config.max_depth, 16u);
   EXPECT_EQ(config.unwinder, Unwinder::kFramePointer);
+  EXPECT_FALSE(config.stack_cache);
   EXPECT_FALSE(config.track_mmap);
   EXPECT_STREQ(config.request_counter_file, "/run/requests");
   EXPECT_EQ(config.children, ChildPolicy::kOff);
@@ -64,6 +67,7 @@ TEST(Config, MalformedValuesFallBackToDefaults) {
                          {"CLWLEAK_INTERVAL", "0s"},
                          {"CLWLEAK_MAX_DEPTH", "1000"},
                          {"CLWLEAK_UNWIND", "magic"},
+                         {"CLWLEAK_STACK_CACHE", "often"},
                          {"CLWLEAK_MMAP", "yes please"},
                          {"CLWLEAK_CHILDREN", "sometimes"},
                          {"CLWLEAK_MEMORY_LIMIT", "-5"}});
@@ -71,6 +75,7 @@ TEST(Config, MalformedValuesFallBackToDefaults) {
   EXPECT_EQ(config.interval_nanos, kDefaultIntervalNanos);
   EXPECT_EQ(config.max_depth, kDefaultMaxDepth);
   EXPECT_EQ(config.unwinder, Unwinder::kLibunwind);
+  EXPECT_TRUE(config.stack_cache);
   EXPECT_TRUE(config.track_mmap);
   EXPECT_EQ(config.children, ChildPolicy::kFollow);
   EXPECT_EQ(config.memory_limit, 0u);
