@@ -17,7 +17,7 @@ constexpr uint32_t kRecentMisses = 8;    // per set: stacks that missed once, by
 constexpr uint32_t kRejected = 8;        // per set: stacks found not cacheable, by hash
 constexpr uint32_t kMaxWords = 64;       // words checked per stack
 constexpr uint32_t kMaxFrames = 32;      // host frames of a cached stack (each is one of the words)
-constexpr uint32_t kMaxWalk = 72;        // frames a fill looks at (own + host + one)
+constexpr uint32_t kMaxWalk = kMaxFrames + 16;  // frames a fill looks at: ours and the host's
 constexpr uint32_t kHitBatch = 256;      // hits counted per thread before the global count moves
 constexpr uintptr_t kFramePointerCfaOffset = 16;  // push rbp; mov rsp, rbp: CFA = rbp + 16
 constexpr int kDwarfRbp = 6;                       // x86-64 DWARF register number of rbp
@@ -125,7 +125,8 @@ struct Walk {
   uintptr_t sp[kMaxWalk];
   uintptr_t rbp[kMaxWalk];
   uint32_t count;
-  bool unusable;  // a signal frame on the stack
+  bool unusable;   // a signal frame on the stack
+  bool truncated;  // more frames than kMaxWalk
 
   uintptr_t Cfa(uint32_t k) const { return sp[k + 1]; }  // k + 1 < count
   bool KeepsFramePointer(uint32_t k) const { return rbp[k] + kFramePointerCfaOffset == Cfa(k); }
@@ -133,7 +134,10 @@ struct Walk {
 
 _Unwind_Reason_Code RecordFrame(_Unwind_Context* context, void* argument) {
   Walk* walk = static_cast<Walk*>(argument);
-  if (walk->count == kMaxWalk) return _URC_END_OF_STACK;
+  if (walk->count == kMaxWalk) {
+    walk->truncated = true;
+    return _URC_END_OF_STACK;
+  }
   int before_instruction = 0;
   const uintptr_t ip = _Unwind_GetIPInfo(context, &before_instruction);
   if (before_instruction != 0) {  // a signal frame: its registers come from a ucontext
@@ -189,7 +193,7 @@ bool BuildEntry(const StackCacheQuery& query, const Walk& walk, const uintptr_t*
   // The same frames as libunwind, and the same end: either both stopped at the depth limit, or
   // both found the outermost frame (whose unwind rule ends the stack, a property of its address).
   if (depth == 0 || depth > kMaxFrames || host_frames < depth) return false;
-  if (depth < max_depth && host_frames != depth) return false;
+  if (depth < max_depth && (walk.truncated || host_frames != depth)) return false;
   if (memcmp(walk.ip + first_host, frames, depth * sizeof(uintptr_t)) != 0) return false;
 
   const uint32_t last = first_host + depth - 1;  // the outermost frame kept
@@ -281,6 +285,7 @@ CLWLEAK_NOINLINE CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query,
   Walk walk;
   walk.count = 0;
   walk.unusable = false;
+  walk.truncated = false;
   _Unwind_Backtrace(&RecordFrame, &walk);
   Entry& entry = set.ways[set.next_victim];
   if (!BuildEntry(query, walk, frames, depth, max_depth, is_own_frame, &entry)) {

@@ -19,7 +19,9 @@ import tempfile
 CONFIGS = [
     ("unsampled_pair_bench", "unsampled (rate 1G)", {"CLWLEAK_SAMPLE_RATE": "1G"}),
     ("unsampled_pair_bench", "default rate (256K)", {}),
-    ("sampled_depth_bench", "exact, libunwind", {"CLWLEAK_SAMPLE_RATE": "1"}),
+    ("sampled_depth_bench", "exact, libunwind (stack cache)", {"CLWLEAK_SAMPLE_RATE": "1"}),
+    ("sampled_depth_bench", "exact, libunwind, no stack cache",
+     {"CLWLEAK_SAMPLE_RATE": "1", "CLWLEAK_STACK_CACHE": "0"}),
     ("sampled_depth_bench", "exact, fp", {"CLWLEAK_SAMPLE_RATE": "1", "CLWLEAK_UNWIND": "fp"}),
     ("free_with_live_bench", "exact (live set sampled)", {"CLWLEAK_SAMPLE_RATE": "1"}),
 ]

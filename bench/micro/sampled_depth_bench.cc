@@ -3,7 +3,10 @@
 // Run under LD_PRELOAD=libclwleak.so with CLWLEAK_SAMPLE_RATE=1 (exact mode) every allocation is
 // sampled, so each timed pair pays the whole slow path: unwinding (libunwind, or frame pointers with
 // CLWLEAK_UNWIND=fp), interning the stack, writing the block's SampleHeader and, on free, counting
-// it freed. bench/micro/compare.py subtracts the bare run.
+// it freed. bench/micro/compare.py subtracts the bare run. The timed loop allocates from one place,
+// so with libunwind the stack is served from the verified stack cache after its second unwind
+// (preload/stack_cache.h) when it fits there (up to 32 frames and 64 checked words); compare.py
+// also runs it with CLWLEAK_STACK_CACHE=0, which unwinds every time.
 //
 // The depth is controlled exactly: the timed loop runs on a fresh thread (whose own stack is only
 // the few frames of thread start-up), inside a recursion whose length makes the total depth seen

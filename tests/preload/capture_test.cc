@@ -482,11 +482,12 @@ TEST(Capture, FramePointerUnwinderNamesTheLeakingFunction) {
 // Runs stack_paths in exact mode and checks every stack it recorded: each block's size names the
 // path that allocated it, so a stack taken from the wrong cache entry shows as a size on a stack
 // whose frames do not match it. Returns the snapshot's count of stacks served from the cache.
-uint64_t CheckStackPaths(const std::map<std::string, std::string>& env) {
+uint64_t CheckStackPaths(const std::map<std::string, std::string>& env, uint64_t threads = 1) {
   constexpr uint64_t kRounds = 200;
   std::map<std::string, std::string> exact = env;
   exact.emplace("CLWLEAK_SAMPLE_RATE", "1");
-  ProfiledRun run = RunProfiled({STACK_PATHS, std::to_string(kRounds)}, exact);
+  ProfiledRun run =
+      RunProfiled({STACK_PATHS, std::to_string(kRounds), std::to_string(threads)}, exact);
   EXPECT_EQ(run.result.exit_code, 0) << run.result.err;
   if (run.files.size() != 1) {
     ADD_FAILURE() << "expected one file, found " << run.files.size();
@@ -526,9 +527,10 @@ uint64_t CheckStackPaths(const std::map<std::string, std::string>& env) {
       ADD_FAILURE() << "a live block of unexpected size " << size;
     }
   }
-  for (uint64_t size = 1001; size <= 1004; ++size) EXPECT_EQ(live_by_size[size], 6 * kRounds);
-  EXPECT_EQ(live_by_size[3000] + live_by_size[3001], 8 * kRounds);
-  for (uint64_t size = 3002; size <= 3005; ++size) EXPECT_EQ(live_by_size[size], kRounds);
+  const uint64_t runs = kRounds * threads;
+  for (uint64_t size = 1001; size <= 1004; ++size) EXPECT_EQ(live_by_size[size], 6 * runs);
+  EXPECT_EQ(live_by_size[3000] + live_by_size[3001], 8 * runs);
+  for (uint64_t size = 3002; size <= 3005; ++size) EXPECT_EQ(live_by_size[size], runs);
   EXPECT_EQ(live_blocks, ValueOf(run.result.out, "blocks"));
   return file.last_snapshot.cached_stacks();
 }
@@ -540,6 +542,11 @@ TEST(Capture, VerifiedStackCacheKeepsEveryPathsOwnStack) {
   // Most blocks come from the cache: a stack is unwound twice before it is cached, and hits are
   // counted in batches of 256 per thread.
   EXPECT_GT(CheckStackPaths({}), blocks / 2);
+}
+
+TEST(Capture, VerifiedStackCacheIsPerThread) {
+  const uint64_t blocks = 3 * 200 * (24 + 12);
+  EXPECT_GT(CheckStackPaths({}, 3), blocks / 2);
 }
 
 TEST(Capture, StackCacheCanBeSwitchedOff) {
