@@ -123,7 +123,7 @@ uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
   return id;
 }
 
-bool FreeSlowPath(void* pointer) {
+CLWLEAK_NOINLINE bool FreeSlowPath(void* pointer) {
   if (IsBootstrapPointer(pointer)) return true;
   PollWriterOutsideOurCode();  // before the block goes, as FreeSampled does
   AllocationRecord record;

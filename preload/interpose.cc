@@ -67,6 +67,29 @@ CLWLEAK_HOT inline void* AllocateHeapBlock(size_t size) {
   return Unsampled(size) ? g_real.malloc(size) : AllocateAfterCountdown(size, 0);
 }
 
+// malloc() before the next allocator is known (the first calls, and those made while dlsym runs).
+// Out of line, so that malloc() itself needs no stack frame.
+CLWLEAK_NOINLINE void* MallocBeforeResolved(size_t size) {
+  if (!EnsureRealFunctions()) return BootstrapAllocate(size, 16);
+  return AllocateHeapBlock(size);
+}
+
+// calloc() whose counter reached zero (`total` is count * size, SIZE_MAX on overflow).
+CLWLEAK_NOINLINE void* CallocAfterCountdown(size_t count, size_t size, size_t total) {
+  if (InlineBookkeeping() && total != SIZE_MAX) return clwleak::AllocateSampled(total, 0, true);
+  return clwleak::SampleSlowPath(g_real.calloc(count, size), total, AllocationKind::kHeap);
+}
+
+// calloc() before the next allocator is known; dlsym's own calloc lands here.
+CLWLEAK_NOINLINE void* CallocBeforeResolved(size_t count, size_t size, size_t total) {
+  if (!EnsureRealFunctions()) {
+    if (total == SIZE_MAX) return errno = ENOMEM, nullptr;
+    return BootstrapAllocate(total, 16);
+  }
+  if (Unsampled(total)) return g_real.calloc(count, size);
+  return CallocAfterCountdown(count, size, total);
+}
+
 // realloc of a block from the bootstrap arena (either mode): it cannot be resized in place, so
 // move it out to a block of the real allocator.
 void* MoveOutOfBootstrap(void* old_block, size_t size) {
@@ -78,24 +101,14 @@ void* MoveOutOfBootstrap(void* old_block, size_t size) {
   return block;
 }
 
-void* Reallocate(void* pointer, size_t size) {
-  if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) {
-    void* block = BootstrapAllocate(size, 16);
-    if (block != nullptr && pointer != nullptr) {
-      size_t old_size = clwleak::BootstrapSize(pointer);
-      memcpy(block, pointer, old_size < size ? old_size : size);
-    }
-    return block;
-  }
-  if (pointer == nullptr) return AllocateHeapBlock(size);
-  if (InlineBookkeeping()) {
-    if (CLWLEAK_UNLIKELY(HasSampleHeader(pointer))) {
-      if (clwleak::IsBootstrapPointer(pointer)) return MoveOutOfBootstrap(pointer, size);
-      return clwleak::ReallocateSampled(pointer, size);
-    }
-    return Unsampled(size) ? g_real.realloc(pointer, size)
-                           : clwleak::ReallocateIntoSample(pointer, size);
-  }
+// realloc() of a block with a header: from the bootstrap arena, or sampled.
+CLWLEAK_NOINLINE void* ReallocateWithHeader(void* pointer, size_t size) {
+  if (clwleak::IsBootstrapPointer(pointer)) return MoveOutOfBootstrap(pointer, size);
+  return clwleak::ReallocateSampled(pointer, size);
+}
+
+// realloc() in table mode (another allocator after the preload).
+CLWLEAK_NOINLINE void* ReallocateInTableMode(void* pointer, size_t size) {
   AllocationRecord record;
   bool tracked = false;
   if (CLWLEAK_UNLIKELY(g_free_filter.MayContain(pointer))) {
@@ -111,12 +124,42 @@ void* Reallocate(void* pointer, size_t size) {
   return MaybeSample(block, size, AllocationKind::kHeap);
 }
 
+void* Reallocate(void* pointer, size_t size);
+
+// realloc() before the next allocator is known (while dlsym runs, only bootstrap blocks exist).
+CLWLEAK_NOINLINE void* ReallocateBeforeResolved(void* pointer, size_t size) {
+  if (EnsureRealFunctions()) return Reallocate(pointer, size);
+  void* block = BootstrapAllocate(size, 16);
+  if (block != nullptr && pointer != nullptr) {
+    size_t old_size = clwleak::BootstrapSize(pointer);
+    memcpy(block, pointer, old_size < size ? old_size : size);
+  }
+  return block;
+}
+
+// The hot path of realloc() on an unsampled block; everything else is out of line so that it
+// needs no stack frame.
+void* Reallocate(void* pointer, size_t size) {
+  if (CLWLEAK_UNLIKELY(!clwleak::g_real_resolved.load(std::memory_order_acquire))) {
+    return ReallocateBeforeResolved(pointer, size);
+  }
+  if (pointer == nullptr) return AllocateHeapBlock(size);
+  if (CLWLEAK_LIKELY(InlineBookkeeping())) {
+    if (CLWLEAK_UNLIKELY(HasSampleHeader(pointer))) return ReallocateWithHeader(pointer, size);
+    return Unsampled(size) ? g_real.realloc(pointer, size)
+                           : clwleak::ReallocateIntoSample(pointer, size);
+  }
+  return ReallocateInTableMode(pointer, size);
+}
+
 }  // namespace
 
 extern "C" {
 
 CLWLEAK_EXPORT void* malloc(size_t size) {
-  if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, 16);
+  if (CLWLEAK_UNLIKELY(!clwleak::g_real_resolved.load(std::memory_order_acquire))) {
+    return MallocBeforeResolved(size);
+  }
   return AllocateHeapBlock(size);
 }
 
@@ -134,13 +177,11 @@ CLWLEAK_EXPORT void free(void* pointer) {
 CLWLEAK_EXPORT void* calloc(size_t count, size_t size) {
   size_t total;
   if (__builtin_mul_overflow(count, size, &total)) total = SIZE_MAX;  // the real calloc fails it
-  if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) {
-    if (total == SIZE_MAX) return errno = ENOMEM, nullptr;
-    return BootstrapAllocate(total, 16);
+  if (CLWLEAK_UNLIKELY(!clwleak::g_real_resolved.load(std::memory_order_acquire))) {
+    return CallocBeforeResolved(count, size, total);
   }
   if (Unsampled(total)) return g_real.calloc(count, size);
-  if (InlineBookkeeping() && total != SIZE_MAX) return clwleak::AllocateSampled(total, 0, true);
-  return clwleak::SampleSlowPath(g_real.calloc(count, size), total, AllocationKind::kHeap);
+  return CallocAfterCountdown(count, size, total);
 }
 
 CLWLEAK_EXPORT void* realloc(void* pointer, size_t size) { return Reallocate(pointer, size); }

@@ -56,7 +56,7 @@ CLWLEAK_FLATTEN void* AllocateSampled(size_t size, size_t alignment, bool zero) 
   return PublishSample(base, offset, size, weight);
 }
 
-void FreeSampled(void* user) {
+CLWLEAK_NOINLINE void FreeSampled(void* user) {
   SampleHeader* header = HeaderOf(user);
   if (header->magic == kBootstrapMagic) return;  // static storage, never released
   if (CLWLEAK_UNLIKELY(header->magic != kSampledMagic)) {
