@@ -26,6 +26,7 @@ using clwleak::g_real;
 using clwleak::HasSampleHeader;
 using clwleak::InlineBookkeeping;
 using clwleak::MaybeSample;
+using clwleak::RealFunctionsResolved;
 using clwleak::t_thread;
 
 namespace {
@@ -140,7 +141,7 @@ CLWLEAK_NOINLINE void* ReallocateBeforeResolved(void* pointer, size_t size) {
 // The hot path of realloc() on an unsampled block; everything else is out of line so that it
 // needs no stack frame.
 void* Reallocate(void* pointer, size_t size) {
-  if (CLWLEAK_UNLIKELY(!clwleak::g_real_resolved.load(std::memory_order_acquire))) {
+  if (CLWLEAK_UNLIKELY(!RealFunctionsResolved())) {
     return ReallocateBeforeResolved(pointer, size);
   }
   if (pointer == nullptr) return AllocateHeapBlock(size);
@@ -157,7 +158,7 @@ void* Reallocate(void* pointer, size_t size) {
 extern "C" {
 
 CLWLEAK_EXPORT void* malloc(size_t size) {
-  if (CLWLEAK_UNLIKELY(!clwleak::g_real_resolved.load(std::memory_order_acquire))) {
+  if (CLWLEAK_UNLIKELY(!RealFunctionsResolved())) {
     return MallocBeforeResolved(size);
   }
   return AllocateHeapBlock(size);
@@ -177,7 +178,7 @@ CLWLEAK_EXPORT void free(void* pointer) {
 CLWLEAK_EXPORT void* calloc(size_t count, size_t size) {
   size_t total;
   if (__builtin_mul_overflow(count, size, &total)) total = SIZE_MAX;  // the real calloc fails it
-  if (CLWLEAK_UNLIKELY(!clwleak::g_real_resolved.load(std::memory_order_acquire))) {
+  if (CLWLEAK_UNLIKELY(!RealFunctionsResolved())) {
     return CallocBeforeResolved(count, size, total);
   }
   if (Unsampled(total)) return g_real.calloc(count, size);

@@ -50,9 +50,11 @@ inline bool InlineBookkeeping() { return g_inline_bookkeeping.load(std::memory_o
 // (a nested call from dlsym), in which case the caller must use the bootstrap arena.
 bool ResolveRealFunctions();
 
-inline bool EnsureRealFunctions() {
-  return g_real_resolved.load(std::memory_order_acquire) || ResolveRealFunctions();
-}
+// True once g_real is usable. The hooks test this inline and leave the rest of EnsureRealFunctions
+// to an out-of-line path, so that their own fast path needs no stack frame.
+inline bool RealFunctionsResolved() { return g_real_resolved.load(std::memory_order_acquire); }
+
+inline bool EnsureRealFunctions() { return RealFunctionsResolved() || ResolveRealFunctions(); }
 
 // The arena for allocations made while dlsym runs.
 void* BootstrapAllocate(size_t size, size_t alignment);

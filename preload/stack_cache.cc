@@ -88,7 +88,13 @@ StackCache* ThreadCache() {
   return t_cache;
 }
 
-Set& SetFor(StackCache* cache, uintptr_t anchor) { return cache->sets[(anchor >> 4) % kSets]; }
+// The calling thread's set for `query`, or nullptr when the anchor is off the thread's own stack
+// (an alternate signal stack, a coroutine's) or the thread has no cache.
+Set* SetFor(const StackCacheQuery& query) {
+  if (query.anchor <= query.stack_low || query.anchor >= query.stack_high) return nullptr;
+  StackCache* cache = ThreadCache();
+  return cache != nullptr ? &cache->sets[(query.anchor >> 4) % kSets] : nullptr;
+}
 
 bool WordsUnchanged(const Entry& entry) {
   for (uint32_t i = 0; i < entry.word_count; ++i) {
@@ -195,7 +201,7 @@ bool BuildEntry(const StackCacheQuery& query, const Walk& walk, const uintptr_t*
   const uint32_t host_frames = walk.count - first_host;
   // The same frames as libunwind, and the same end: either both stopped at the depth limit, or
   // both found the outermost frame (whose unwind rule ends the stack, a property of its address).
-  if (depth == 0 || depth > kMaxFrames || host_frames < depth) return false;
+  if (host_frames < depth) return false;  // depth is 1..kMaxFrames (OfferUnwoundStack checks)
   if (depth < max_depth && (walk.truncated || host_frames != depth)) return false;
   if (memcmp(walk.ip + first_host, frames, depth * sizeof(uintptr_t)) != 0) return false;
 
@@ -249,11 +255,9 @@ bool BuildEntry(const StackCacheQuery& query, const Walk& walk, const uintptr_t*
 
 uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32_t max_depth,
                          CachedStackIds** ids) {
-  if (query.anchor <= query.stack_low || query.anchor >= query.stack_high) return 0;
-  StackCache* cache = ThreadCache();
-  if (cache == nullptr) return 0;
-  Set& set = SetFor(cache, query.anchor);
-  for (Entry& entry : set.ways) {
+  Set* set = SetFor(query);
+  if (set == nullptr) return 0;
+  for (Entry& entry : set->ways) {
     if (entry.anchor != query.anchor || entry.depth > max_depth || !WordsUnchanged(entry)) {
       continue;
     }
@@ -262,9 +266,9 @@ uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32
       frames[depth++] = entry.word_value[__builtin_ctzll(bits)];
     }
     *ids = &entry.ids;
-    if (++cache->uncounted_hits == kHitBatch) {
+    if (++t_cache->uncounted_hits == kHitBatch) {  // t_cache: SetFor found it
       g_cached_stacks.fetch_add(kHitBatch, std::memory_order_relaxed);
-      cache->uncounted_hits = 0;
+      t_cache->uncounted_hits = 0;
     }
     return entry.depth;
   }
@@ -275,29 +279,28 @@ CLWLEAK_NOINLINE CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query,
                                                    const uintptr_t* frames, uint32_t depth,
                                                    uint32_t max_depth,
                                                    bool (*is_own_frame)(uintptr_t)) {
-  if (query.anchor <= query.stack_low || query.anchor >= query.stack_high) return nullptr;
-  StackCache* cache = ThreadCache();
-  if (cache == nullptr || depth == 0 || depth > kMaxFrames) return nullptr;
-  Set& set = SetFor(cache, query.anchor);
+  if (depth == 0 || depth > kMaxFrames) return nullptr;
+  Set* set = SetFor(query);
+  if (set == nullptr) return nullptr;
   const uint64_t key = MissKey(query.anchor, frames, depth);
-  for (uint64_t rejected : set.rejected) {
+  for (uint64_t rejected : set->rejected) {
     if (rejected == key) return nullptr;
   }
-  if (!MissedBefore(set, key)) return nullptr;
+  if (!MissedBefore(*set, key)) return nullptr;
 
   Walk walk;
   walk.count = 0;
   walk.unusable = false;
   walk.truncated = false;
   _Unwind_Backtrace(&RecordFrame, &walk);
-  Entry& entry = set.ways[set.next_victim];
+  Entry& entry = set->ways[set->next_victim];
   if (!BuildEntry(query, walk, frames, depth, max_depth, is_own_frame, &entry)) {
     entry.anchor = 0;  // BuildEntry may have written part of it
-    set.rejected[set.next_rejected] = key;
-    set.next_rejected = (set.next_rejected + 1) % kRejected;
+    set->rejected[set->next_rejected] = key;
+    set->next_rejected = (set->next_rejected + 1) % kRejected;
     return nullptr;
   }
-  set.next_victim = (set.next_victim + 1) % kWays;
+  set->next_victim = (set->next_victim + 1) % kWays;
   return &entry.ids;
 }
 
