@@ -19,8 +19,9 @@ struct ThreadState {
   uint32_t busy = 0;
   bool sampler_ready = false;
   IntervalDrawer intervals;
-  uintptr_t stack_low = 0;
+  uintptr_t stack_low = 0;   // the thread's own stack (thread_stack.h), 0 until found
   uintptr_t stack_high = 0;
+  uint32_t stack_lookup_failures = 0;
 };
 
 extern __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));

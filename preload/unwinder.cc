@@ -8,6 +8,7 @@
 
 #include "base.h"
 #include "stack_cache.h"
+#include "thread_stack.h"
 #include "thread_state.h"
 
 namespace clwleak {
@@ -34,23 +35,24 @@ int FindSelf(dl_phdr_info* info, size_t, void* data) {
 
 bool IsOwnFrame(uintptr_t address) { return address >= g_self_begin && address < g_self_end; }
 
-// Stack bounds of the calling thread, looked up once per thread (pthread_getattr_np may allocate,
-// which is fine here: the caller holds the re-entrancy guard).
+// Stack bounds of the calling thread, looked up once per thread without allocating (this may run
+// in a signal handler that interrupted malloc). A thread first seen on another stack (an alternate
+// signal stack, a coroutine's) tries again at its next few samples, then goes without.
 bool StackBounds(uintptr_t* low, uintptr_t* high) {
+  constexpr uint32_t kMaxLookupFailures = 4;
   ThreadState& thread = CurrentThread();
   if (thread.stack_high == 0) {
-    pthread_attr_t attributes;
-    if (pthread_getattr_np(pthread_self(), &attributes) != 0) return false;
-    void* base = nullptr;
-    size_t size = 0;
-    pthread_attr_getstack(&attributes, &base, &size);
-    pthread_attr_destroy(&attributes);
-    thread.stack_low = reinterpret_cast<uintptr_t>(base);
-    thread.stack_high = thread.stack_low + size;
+    if (thread.stack_lookup_failures >= kMaxLookupFailures) return false;
+    uintptr_t here = reinterpret_cast<uintptr_t>(&here);
+    if (!FindThreadStack(here, &thread.stack_low, &thread.stack_high)) {
+      thread.stack_high = 0;
+      ++thread.stack_lookup_failures;
+      return false;
+    }
   }
   *low = thread.stack_low;
   *high = thread.stack_high;
-  return thread.stack_high != 0;
+  return true;
 }
 
 uint32_t CaptureWithFramePointers(uintptr_t* frames, uint32_t max_depth, uint32_t max_own_frames) {
