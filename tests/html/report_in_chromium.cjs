@@ -199,11 +199,16 @@ test("one worker: answers, chart with projection and OOM marker, sites, flame gr
   assert.equal(await frame.count(), 1);
   const svgWidth = Number(await page.locator("#clw-flame svg").getAttribute("width"));
   const widthOf = async () => Number(await frame.locator("rect").getAttribute("width"));
-  await page.waitForFunction(() => {
-    const rect = document.querySelector('#clw-flame g.frame[name="client_send"] rect');
-    return rect && Number(rect.getAttribute("width")) > 0;
-  });
-  const before = await widthOf();
+  // The graph animates its first layout (transitionDuration 250 ms): read the width once it has
+  // held still for longer than a transition, not while it is still growing.
+  let before = -1;
+  for (let attempt = 0, settled = false; !settled; attempt++) {
+    assert.ok(attempt < 20, "the flame graph's layout never settled");
+    const width = await widthOf();
+    await page.waitForTimeout(300);
+    settled = width > 0 && width === (await widthOf());
+    before = width;
+  }
   assert.ok(Math.abs(before / svgWidth - 0.775) < 0.01, `client_send is 77.5% wide: ${before}/${svgWidth}`);
 
   // Hover: the value, in the report's unit.
