@@ -95,9 +95,7 @@ void BeforeUnmap(void* address, size_t length);
 
 // The decision of the hot path, shared by every allocating entry point.
 CLWLEAK_HOT inline void* MaybeSample(void* pointer, size_t size, AllocationKind kind) {
-  if (CLWLEAK_LIKELY((t_thread.bytes_until_sample -= static_cast<int64_t>(size)) > 0)) {
-    return pointer;
-  }
+  if (CLWLEAK_LIKELY(CountdownNotReached(size))) return pointer;
   return SampleSlowPath(pointer, size, kind);
 }
 

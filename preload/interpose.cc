@@ -3,9 +3,14 @@
 // result to the sampler. Everything else is in capture.cc.
 //
 // HOT PATH. Unsampled malloc is one thread-local subtraction, a branch and a tail call to the real
-// malloc; unsampled free is one load and a branch: of the word in front of the block in inline
-// mode (sample_header.h; glibc reads it anyway), of the FreeFilter in table mode. Keep it that way
-// and measure (bench/) before changing anything here.
+// malloc (four instructions); unsampled free is one load and a branch: of the word in front of the
+// block in inline mode (sample_header.h; glibc reads it anyway), of the FreeFilter in table mode.
+// Keep it that way and measure (bench/) before changing anything here.
+//
+// malloc and calloc do not test whether the next allocator is resolved yet: until it is, g_real
+// holds functions that resolve it first (real_functions.cc), and every thread's sample counter
+// starts at zero, so each thread's first calls take the slow paths, which resolve before anything
+// else.
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -33,7 +38,7 @@ namespace {
 
 // Subtracts an allocation from this thread's sample counter; true when it is not sampled.
 CLWLEAK_HOT inline bool Unsampled(size_t size) {
-  return CLWLEAK_LIKELY((t_thread.bytes_until_sample -= static_cast<int64_t>(size)) > 0);
+  return CLWLEAK_LIKELY(clwleak::CountdownNotReached(size));
 }
 
 // The slow path of an allocation whose counter reached zero, in either bookkeeping mode.
@@ -68,27 +73,23 @@ CLWLEAK_HOT inline void* AllocateHeapBlock(size_t size) {
   return Unsampled(size) ? g_real.malloc(size) : AllocateAfterCountdown(size, 0);
 }
 
-// malloc() before the next allocator is known (the first calls, and those made while dlsym runs).
+// malloc() whose counter reached zero: the sampled path, and every first call of a thread (the
+// process's first ones come before the next allocator is known, and while dlsym runs).
 // Out of line, so that malloc() itself needs no stack frame.
-CLWLEAK_NOINLINE void* MallocBeforeResolved(size_t size) {
-  if (!EnsureRealFunctions()) return BootstrapAllocate(size, 16);
-  return AllocateHeapBlock(size);
+CLWLEAK_NOINLINE void* MallocAfterCountdown(size_t size) {
+  if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) return BootstrapAllocate(size, 16);
+  return AllocateAfterCountdown(size, 0);
 }
 
-// calloc() whose counter reached zero (`total` is count * size, SIZE_MAX on overflow).
+// calloc() whose counter reached zero (`total` is count * size, SIZE_MAX on overflow), the first
+// calls included, as for malloc(); dlsym's own calloc lands here.
 CLWLEAK_NOINLINE void* CallocAfterCountdown(size_t count, size_t size, size_t total) {
-  if (InlineBookkeeping() && total != SIZE_MAX) return clwleak::AllocateSampled(total, 0, true);
-  return clwleak::SampleSlowPath(g_real.calloc(count, size), total, AllocationKind::kHeap);
-}
-
-// calloc() before the next allocator is known; dlsym's own calloc lands here.
-CLWLEAK_NOINLINE void* CallocBeforeResolved(size_t count, size_t size, size_t total) {
-  if (!EnsureRealFunctions()) {
+  if (CLWLEAK_UNLIKELY(!EnsureRealFunctions())) {
     if (total == SIZE_MAX) return errno = ENOMEM, nullptr;
     return BootstrapAllocate(total, 16);
   }
-  if (Unsampled(total)) return g_real.calloc(count, size);
-  return CallocAfterCountdown(count, size, total);
+  if (InlineBookkeeping() && total != SIZE_MAX) return clwleak::AllocateSampled(total, 0, true);
+  return clwleak::SampleSlowPath(g_real.calloc(count, size), total, AllocationKind::kHeap);
 }
 
 // realloc of a block from the bootstrap arena (either mode): it cannot be resized in place, so
@@ -158,10 +159,8 @@ void* Reallocate(void* pointer, size_t size) {
 extern "C" {
 
 CLWLEAK_EXPORT void* malloc(size_t size) {
-  if (CLWLEAK_UNLIKELY(!RealFunctionsResolved())) {
-    return MallocBeforeResolved(size);
-  }
-  return AllocateHeapBlock(size);
+  if (Unsampled(size)) return g_real.malloc(size);
+  return MallocAfterCountdown(size);
 }
 
 CLWLEAK_EXPORT void free(void* pointer) {
@@ -178,9 +177,6 @@ CLWLEAK_EXPORT void free(void* pointer) {
 CLWLEAK_EXPORT void* calloc(size_t count, size_t size) {
   size_t total;
   if (__builtin_mul_overflow(count, size, &total)) total = SIZE_MAX;  // the real calloc fails it
-  if (CLWLEAK_UNLIKELY(!RealFunctionsResolved())) {
-    return CallocBeforeResolved(count, size, total);
-  }
   if (Unsampled(total)) return g_real.calloc(count, size);
   return CallocAfterCountdown(count, size, total);
 }

@@ -2,6 +2,7 @@
 #include "real_functions.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <gnu/libc-version.h>
 #include <sched.h>
 #include <string.h>
@@ -14,7 +15,38 @@ namespace clwleak {
 
 extern FreeFilter g_free_filter;
 
-RealFunctions g_real = {};
+namespace {
+
+// What g_real.malloc and g_real.calloc hold until the resolution has run: resolve, then forward, or
+// serve the block from the bootstrap arena when called from inside the resolution (dlsym). So the
+// malloc and calloc hooks may call through g_real without testing whether it is resolved.
+void* MallocUntilResolved(size_t size) {
+  if (!ResolveRealFunctions()) return BootstrapAllocate(size, 16);
+  return g_real.malloc(size);
+}
+
+void* CallocUntilResolved(size_t count, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(count, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  if (!ResolveRealFunctions()) return BootstrapAllocate(total, 16);
+  return g_real.calloc(count, size);
+}
+
+constexpr RealFunctions UnresolvedFunctions() {
+  RealFunctions functions{};
+  functions.malloc = MallocUntilResolved;
+  functions.calloc = CallocUntilResolved;
+  return functions;
+}
+
+}  // namespace
+
+// Constant-initialized (no constructor runs): the loader relocates these pointers before any code
+// of the process can call malloc.
+RealFunctions g_real = UnresolvedFunctions();
 std::atomic<bool> g_real_resolved{false};
 std::atomic<bool> g_inline_bookkeeping{false};
 

@@ -87,10 +87,8 @@ CLWLEAK_FLATTEN void* ReallocateSampled(void* user, size_t size) {
     errno = ENOMEM;
     return nullptr;  // the block is untouched and still sampled
   }
-  ThreadState& thread = CurrentThread();
   SampleWeight weight;
-  const bool sampled = (thread.bytes_until_sample -= static_cast<int64_t>(size)) <= 0 &&
-                       DecideSample(size, &weight);
+  const bool sampled = !CountdownNotReached(size) && DecideSample(size, &weight);
   BusyScope busy;
   char* base = static_cast<char*>(g_real.realloc(BaseOf(user), old.offset + size));
   if (base == nullptr) return nullptr;  // glibc left the old block (and its header) as it was

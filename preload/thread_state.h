@@ -5,6 +5,7 @@
 // `bytes_until_sample` is the only field the unsampled malloc path touches.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "sampler.h"
@@ -25,6 +26,20 @@ struct ThreadState {
 };
 
 extern __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
+
+// Subtracts an allocation of `size` bytes from this thread's sample counter; true when the counter
+// is still above zero, i.e. the allocation is not sampled. The test of every allocating hot path.
+// On x86-64 it is one read-modify-write of the counter and a branch on its flags (GCC otherwise
+// loads, subtracts, stores and tests), which a signal handler cannot split either.
+inline bool CountdownNotReached(size_t size) {
+#if defined(__x86_64__)
+  bool reached;
+  asm("subq %2, %0" : "+m"(t_thread.bytes_until_sample), "=@ccle"(reached) : "r"(size));
+  return !reached;
+#else
+  return (t_thread.bytes_until_sample -= static_cast<int64_t>(size)) > 0;
+#endif
+}
 
 inline ThreadState& CurrentThread() { return t_thread; }
 
