@@ -21,6 +21,7 @@
 #include "clwleak/clwleak.h"
 
 extern "C" void* early_blocks[16];  // libearly.so, allocated before the preload started
+extern "C" int early_huge_refused;  // libearly.so: its impossible sizes failed with ENOMEM
 
 namespace {
 
@@ -264,7 +265,8 @@ int FreeEarlyBlocks() {
     block = realloc(block, 5000);  // realloc, then free, blocks the preload never saw
     free(block);
   }
-  printf("early_blocks checksum=%llu\n", static_cast<unsigned long long>(sum));
+  printf("early_blocks checksum=%llu huge_refused=%d\n", static_cast<unsigned long long>(sum),
+         early_huge_refused);
   return 0;
 }
 
