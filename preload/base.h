@@ -21,6 +21,12 @@ namespace clwleak {
 
 constexpr size_t kCacheLine = 64;
 
+// glibc keeps the values of a thread's first 32 pthread keys (PTHREAD_KEY_2NDLEVEL_SIZE) in the
+// thread descriptor, and pthread_setspecific of a higher key allocates a block with malloc. The
+// capture path may run in a signal handler that interrupted malloc, so it only sets keys below
+// this: the preload creates its keys at start-up, while they are among the process's first.
+constexpr unsigned kAllocationFreeKeys = 32;
+
 // Anonymous memory straight from the kernel. Our own `mmap` symbol is interposed, so the preload
 // allocates its tables through the raw system call to stay invisible to its own accounting.
 void* RawMapAnonymous(size_t bytes);

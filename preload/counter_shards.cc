@@ -26,14 +26,20 @@ void ReleaseShard(void*) {
   }
 }
 
-void CreateExitKey() { g_exit_key_ready = pthread_key_create(&g_exit_key, &ReleaseShard) == 0; }
+// A key whose pthread_setspecific might allocate is never used: threads then share shard 0.
+void CreateExitKey() {
+  g_exit_key_ready =
+      pthread_key_create(&g_exit_key, &ReleaseShard) == 0 && g_exit_key < kAllocationFreeKeys;
+}
 
 }  // namespace
+
+void PrepareCounterShards() { pthread_once(&g_exit_key_once, &CreateExitKey); }
 
 uint32_t ClaimCounterShard() {
   // Shared while claiming: a signal handler that records meanwhile must not claim a second shard.
   t_counter_shard = kShardShared;
-  pthread_once(&g_exit_key_once, &CreateExitKey);
+  PrepareCounterShards();
   if (!g_exit_key_ready) return kShardShared;  // a shard could never be given back
   uint32_t owned = g_owned_shards.load(std::memory_order_acquire);
   uint32_t shard;
@@ -43,7 +49,7 @@ uint32_t ClaimCounterShard() {
     shard = static_cast<uint32_t>(__builtin_ctz(free));
   } while (!g_owned_shards.compare_exchange_weak(owned, owned | (1u << shard),
                                                  std::memory_order_acq_rel));
-  // Keys below PTHREAD_KEY_2NDLEVEL_SIZE (ours is created at start-up) never allocate here.
+  // Our key is below kAllocationFreeKeys: this never allocates.
   if (pthread_setspecific(g_exit_key, reinterpret_cast<void*>(1)) != 0) {
     g_owned_shards.fetch_and(~(1u << shard), std::memory_order_release);
     return kShardShared;

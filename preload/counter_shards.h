@@ -37,6 +37,9 @@ extern __thread uint32_t t_counter_shard __attribute__((tls_model("initial-exec"
 // thread.
 uint32_t ClaimCounterShard();
 
+// Creates the thread-exit key that gives shards back; called at start-up (kAllocationFreeKeys).
+void PrepareCounterShards();
+
 inline CounterShard CurrentCounterShard() {
   uint32_t state = t_counter_shard;
   if (CLWLEAK_UNLIKELY(state == 0)) state = ClaimCounterShard();

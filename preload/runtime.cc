@@ -19,6 +19,7 @@
 #include "counter_shards.h"
 #include "real_functions.h"
 #include "snapshot_writer.h"
+#include "stack_cache.h"
 #include "unwinder.h"
 
 // The public header's macros would rewrite the definitions below; its declarations still check
@@ -74,6 +75,9 @@ bool StartProfiling() {
     return false;
   }
   InitUnwinder();
+  // Our pthread keys now, while they are among the process's first (kAllocationFreeKeys).
+  PrepareCounterShards();
+  PrepareStackCache();
   g_writer = new SnapshotWriter();
   if (!g_writer->Start()) return false;
   pthread_atfork(&PrepareFork, &ParentAfterFork, &ChildAfterFork);

@@ -65,11 +65,15 @@ void ReleaseCache(void*) {
   RawUnmap(cache, sizeof(StackCache));
 }
 
-void CreateExitKey() { g_exit_key_ready = pthread_key_create(&g_exit_key, &ReleaseCache) == 0; }
+// A key whose pthread_setspecific might allocate is never used: threads then have no cache.
+void CreateExitKey() {
+  g_exit_key_ready =
+      pthread_key_create(&g_exit_key, &ReleaseCache) == 0 && g_exit_key < kAllocationFreeKeys;
+}
 
 StackCache* ThreadCache() {
   if (CLWLEAK_LIKELY(t_cache != nullptr) || t_cache_closed) return t_cache;
-  pthread_once(&g_exit_key_once, &CreateExitKey);
+  PrepareStackCache();
   if (!g_exit_key_ready) {
     t_cache_closed = true;  // it could never be unmapped
     return nullptr;
@@ -303,6 +307,8 @@ CLWLEAK_NOINLINE CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query,
   set->next_victim = (set->next_victim + 1) % kWays;
   return &entry.ids;
 }
+
+void PrepareStackCache() { pthread_once(&g_exit_key_once, &CreateExitKey); }
 
 uint64_t CachedStackCount() { return g_cached_stacks.load(std::memory_order_relaxed); }
 

@@ -62,4 +62,8 @@ CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query, const uintptr_t*
 // Stacks served from the caches so far (counted per thread in batches, so a little behind).
 uint64_t CachedStackCount();
 
+// Creates the thread-exit key that unmaps a thread's cache; called at start-up
+// (kAllocationFreeKeys).
+void PrepareStackCache();
+
 }  // namespace clwleak

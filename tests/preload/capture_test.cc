@@ -165,6 +165,34 @@ TEST(Capture, EightThreadsLoseAndDoubleCountNothing) {
   EXPECT_EQ(site.live_bytes, ValueOf(run.result.out, "live_bytes"));
 }
 
+TEST(Capture, PthreadKeysThatWouldAllocateAreLeftAloneAndTotalsStayExact) {
+  // The host took the first 40 keys before the preload started, so pthread_setspecific of the
+  // preload's keys would allocate, which a sample taken in a signal handler that interrupted
+  // malloc must never do. The preload then does without them: no per-thread stack cache, counter
+  // shards shared. Nothing is lost: the totals stay exact.
+  ProfiledRun run = RunProfiled({THREADS_EXACT, "4", "1"},
+                                {{"LD_PRELOAD", std::string(CLWLEAK_PRELOAD_PATH) + ":" + MANY_KEYS},
+                                 {"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_NE(run.result.err.find("[many_keys] last key 39"), std::string::npos) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete) << file.error;
+  EXPECT_EQ(file.last_snapshot.cached_stacks(), 0u);
+  SiteTotals site = TotalsFor(file.state, "keep_block");
+  EXPECT_GT(ValueOf(run.result.out, "allocations"), 10000u);
+  EXPECT_EQ(site.allocated_count, ValueOf(run.result.out, "allocations"));
+  EXPECT_EQ(site.freed_count, ValueOf(run.result.out, "frees"));
+  EXPECT_EQ(site.live_bytes, ValueOf(run.result.out, "live_bytes"));
+
+  // The same run without the keys taken: the stack cache serves most stacks.
+  ProfiledRun plain = RunProfiled({THREADS_EXACT, "4", "1"}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_EQ(plain.result.exit_code, 0) << plain.result.err;
+  ASSERT_EQ(plain.files.size(), 1u);
+  WholeFile plain_file = ReadWholeFile(plain.files[0]);
+  EXPECT_GT(plain_file.last_snapshot.cached_stacks(), ValueOf(plain.result.out, "allocations") / 2);
+}
+
 uint64_t LiveBytesOf(const std::string& path, const std::string& function) {
   WholeFile file = ReadWholeFile(path);
   EXPECT_TRUE(file.complete) << path << ": " << file.error;
