@@ -36,6 +36,8 @@ struct RealFunctions {
   int (*dlclose)(void*);
 };
 
+// Before the resolution, malloc and calloc hold functions that resolve and then forward (or serve
+// the bootstrap arena from inside dlsym); the other pointers are null.
 extern RealFunctions g_real;
 extern std::atomic<bool> g_real_resolved;
 
@@ -50,8 +52,9 @@ inline bool InlineBookkeeping() { return g_inline_bookkeeping.load(std::memory_o
 // (a nested call from dlsym), in which case the caller must use the bootstrap arena.
 bool ResolveRealFunctions();
 
-// True once g_real is usable. The hooks test this inline and leave the rest of EnsureRealFunctions
-// to an out-of-line path, so that their own fast path needs no stack frame.
+// True once g_real is usable. realloc tests this inline and leaves the rest of EnsureRealFunctions
+// to an out-of-line path, so that its fast path needs no stack frame; malloc and calloc need no
+// test at all (g_real starts out with functions that resolve first: real_functions.cc).
 inline bool RealFunctionsResolved() { return g_real_resolved.load(std::memory_order_acquire); }
 
 inline bool EnsureRealFunctions() { return RealFunctionsResolved() || ResolveRealFunctions(); }
