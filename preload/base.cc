@@ -20,6 +20,11 @@ void* RawMapAnonymous(size_t bytes) {
 
 void RawUnmap(void* address, size_t bytes) { syscall(SYS_munmap, address, bytes); }
 
+bool CreateAllocationFreeKey(pthread_key_t* key, void (*destructor)(void*)) {
+  constexpr unsigned kKeysInThreadDescriptor = 32;  // glibc's PTHREAD_KEY_2NDLEVEL_SIZE
+  return pthread_key_create(key, destructor) == 0 && *key < kKeysInThreadDescriptor;
+}
+
 static void WriteAll(const char* data, size_t length) {
   int saved_errno = errno;  // the host must not see our errno
   while (length > 0) {

@@ -5,6 +5,8 @@
 // Everything here is async-signal-safe and allocation-free: it is called from inside malloc.
 #pragma once
 
+#include <pthread.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -21,11 +23,12 @@ namespace clwleak {
 
 constexpr size_t kCacheLine = 64;
 
-// glibc keeps the values of a thread's first 32 pthread keys (PTHREAD_KEY_2NDLEVEL_SIZE) in the
-// thread descriptor, and pthread_setspecific of a higher key allocates a block with malloc. The
-// capture path may run in a signal handler that interrupted malloc, so it only sets keys below
-// this: the preload creates its keys at start-up, while they are among the process's first.
-constexpr unsigned kAllocationFreeKeys = 32;
+// Creates a pthread key for which pthread_setspecific never allocates; false when there is none.
+// glibc keeps the values of a thread's first 32 keys (PTHREAD_KEY_2NDLEVEL_SIZE) in the thread
+// descriptor and allocates with malloc for a higher key. The capture path may run in a signal
+// handler that interrupted malloc, so it only sets such keys: the preload creates them at
+// start-up, while they are among the process's first.
+bool CreateAllocationFreeKey(pthread_key_t* key, void (*destructor)(void*));
 
 // Anonymous memory straight from the kernel. Our own `mmap` symbol is interposed, so the preload
 // allocates its tables through the raw system call to stay invisible to its own accounting.

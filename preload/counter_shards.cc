@@ -27,10 +27,7 @@ void ReleaseShard(void*) {
 }
 
 // A key whose pthread_setspecific might allocate is never used: threads then share shard 0.
-void CreateExitKey() {
-  g_exit_key_ready =
-      pthread_key_create(&g_exit_key, &ReleaseShard) == 0 && g_exit_key < kAllocationFreeKeys;
-}
+void CreateExitKey() { g_exit_key_ready = CreateAllocationFreeKey(&g_exit_key, &ReleaseShard); }
 
 }  // namespace
 
@@ -49,7 +46,7 @@ uint32_t ClaimCounterShard() {
     shard = static_cast<uint32_t>(__builtin_ctz(free));
   } while (!g_owned_shards.compare_exchange_weak(owned, owned | (1u << shard),
                                                  std::memory_order_acq_rel));
-  // Our key is below kAllocationFreeKeys: this never allocates.
+  // Our key is one that never allocates here (CreateAllocationFreeKey).
   if (pthread_setspecific(g_exit_key, reinterpret_cast<void*>(1)) != 0) {
     g_owned_shards.fetch_and(~(1u << shard), std::memory_order_release);
     return kShardShared;

@@ -37,7 +37,7 @@ extern __thread uint32_t t_counter_shard __attribute__((tls_model("initial-exec"
 // thread.
 uint32_t ClaimCounterShard();
 
-// Creates the thread-exit key that gives shards back; called at start-up (kAllocationFreeKeys).
+// Creates the thread-exit key that gives shards back; called at start-up (CreateAllocationFreeKey).
 void PrepareCounterShards();
 
 inline CounterShard CurrentCounterShard() {

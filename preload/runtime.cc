@@ -75,7 +75,7 @@ bool StartProfiling() {
     return false;
   }
   InitUnwinder();
-  // Our pthread keys now, while they are among the process's first (kAllocationFreeKeys).
+  // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
   PrepareCounterShards();
   PrepareStackCache();
   g_writer = new SnapshotWriter();

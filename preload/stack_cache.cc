@@ -66,10 +66,7 @@ void ReleaseCache(void*) {
 }
 
 // A key whose pthread_setspecific might allocate is never used: threads then have no cache.
-void CreateExitKey() {
-  g_exit_key_ready =
-      pthread_key_create(&g_exit_key, &ReleaseCache) == 0 && g_exit_key < kAllocationFreeKeys;
-}
+void CreateExitKey() { g_exit_key_ready = CreateAllocationFreeKey(&g_exit_key, &ReleaseCache); }
 
 StackCache* ThreadCache() {
   if (CLWLEAK_LIKELY(t_cache != nullptr) || t_cache_closed) return t_cache;

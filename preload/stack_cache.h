@@ -63,7 +63,7 @@ CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query, const uintptr_t*
 uint64_t CachedStackCount();
 
 // Creates the thread-exit key that unmaps a thread's cache; called at start-up
-// (kAllocationFreeKeys).
+// (CreateAllocationFreeKey).
 void PrepareStackCache();
 
 }  // namespace clwleak
