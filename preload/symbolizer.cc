@@ -429,79 +429,8 @@ void Symbolizer::AttachSupplementaryFile(Dwfl_Module* dwfl_module, const std::st
   }
 }
 
-void Symbolizer::IndexSymbols(DebugModule* module) {
-  std::vector<SymbolEntry>& symbols = module->symbols;
-  const int count = dwfl_module_getsymtab(module->dwfl_module);
-  for (int i = 1; i < count; ++i) {
-    GElf_Sym symbol;
-    GElf_Addr address = 0;
-    GElf_Word section = 0;
-    Elf* elf = nullptr;
-    Dwarf_Addr bias = 0;
-    const char* name = dwfl_module_getsym_info(module->dwfl_module, i, &symbol, &address,
-                                               &section, &elf, &bias);
-    const int type = GELF_ST_TYPE(symbol.st_info);
-    if (name == nullptr || name[0] == '\0' || section == SHN_UNDEF || elf == nullptr ||
-        (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE)) {
-      continue;
-    }
-    GElf_Shdr header;
-    const bool known_section = gelf_getshdr(elf_getscn(elf, section), &header) != nullptr;
-    // An untyped symbol names code only in an executable section (an assembly label: _start).
-    if (type == STT_NOTYPE && (!known_section || (header.sh_flags & SHF_EXECINSTR) == 0)) continue;
-    const uint64_t section_end = known_section ? header.sh_addr + header.sh_size + bias : 0;
-    symbols.push_back({address, symbol.st_size, section_end, name});
-  }
-  // By address. Symbols at one address are aliases of one function (binding says nothing about
-  // which name is its own: calloc is a weak alias of __libc_calloc): sized before sizeless, then
-  // the public-looking name: not glibc's internal "__GI_" alias, fewer leading underscores, then
-  // the shorter ("realloc", not "__libc_realloc").
-  std::sort(symbols.begin(), symbols.end(), [](const SymbolEntry& a, const SymbolEntry& b) {
-    if (a.address != b.address) return a.address < b.address;
-    if ((a.size == 0) != (b.size == 0)) return a.size != 0;
-    const bool a_internal = strncmp(a.name, "__GI_", 5) == 0;
-    const bool b_internal = strncmp(b.name, "__GI_", 5) == 0;
-    if (a_internal != b_internal) return b_internal;
-    const size_t a_underscores = strspn(a.name, "_"), b_underscores = strspn(b.name, "_");
-    if (a_underscores != b_underscores) return a_underscores < b_underscores;
-    const size_t a_length = strcspn(a.name, "@"), b_length = strcspn(b.name, "@");
-    if (a_length != b_length) return a_length < b_length;
-    return strcmp(a.name, b.name) < 0;
-  });
-  // One sized and one sizeless name per address at most.
-  symbols.erase(std::unique(symbols.begin(), symbols.end(),
-                            [](const SymbolEntry& a, const SymbolEntry& b) {
-                              return a.address == b.address && (a.size == 0) == (b.size == 0);
-                            }),
-                symbols.end());
-  symbols.shrink_to_fit();
-}
-
 std::string Symbolizer::ElfSymbolAt(DebugModule* module, uint64_t pc) {
-  if (!module->symbols_indexed) {
-    module->symbols_indexed = true;
-    IndexSymbols(module);
-  }
-  const std::vector<SymbolEntry>& symbols = module->symbols;
-  auto after = std::upper_bound(
-      symbols.begin(), symbols.end(), pc,
-      [](uint64_t value, const SymbolEntry& symbol) { return value < symbol.address; });
-  if (after == symbols.begin()) return "";
-  // A sized symbol holds `pc` when its size reaches it: the nearest below `pc`, or a few entries
-  // further down a larger function holding a smaller symbol placed inside it (an entry point).
-  // Failing that, a sizeless one (assembly) at the nearest address below `pc` holds everything up
-  // to the next symbol or the end of its section.
-  constexpr int kEnclosingLookBack = 8;
-  const uint64_t nearest_address = std::prev(after)->address;
-  const SymbolEntry* sizeless = nullptr;
-  int looked = 0;
-  for (auto it = after; it != symbols.begin() && looked < kEnclosingLookBack; ++looked) {
-    --it;
-    if (it->size != 0 && pc < it->address + it->size) return SymbolName(it->name);
-    if (it->size == 0 && it->address == nearest_address && pc < it->section_end) sizeless = &*it;
-  }
-  if (sizeless != nullptr) return SymbolName(sizeless->name);
-  return "";
+  return SymbolName(module->symbols.NameAt(module->dwfl_module, pc));
 }
 
 // The frame DWARF gives `pc`: the function whose machine code holds it and, when `pc` is in code
@@ -509,13 +438,16 @@ std::string Symbolizer::ElfSymbolAt(DebugModule* module, uint64_t pc) {
 // left to the caller). The function the code is in, not the inlined one, as the analyzer
 // attributes a site to the function that asked for the memory, not to the std:: template inlined
 // into it. Its linkage name, demangled; for a function without one (GCC gives none to a static C++
-// function) the ELF symbol at `pc`, mangled when it is C++; else DW_AT_name. Nothing when DWARF
-// does not cover `pc`.
-void Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame* frame) {
+// function) the ELF symbol at `pc`, mangled when it is C++; else DW_AT_name. Nothing, and false,
+// when no compilation unit's code holds `pc`: the line table has nothing to say about it either.
+bool Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame* frame) {
   Dwarf_Addr bias = 0;
   Dwarf_Die* unit = dwfl_module_addrdie(module->dwfl_module, pc, &bias);
   Dwarf* dwarf = unit != nullptr ? dwfl_module_getdwarf(module->dwfl_module, &bias) : nullptr;
-  if (dwarf == nullptr) return;
+  // libdw finds the unit by .debug_aranges, and answers with the nearest unit below an address
+  // past the end of every unit's code (_start, after main's unit): its line table would then give
+  // the row that ends that unit's code, a line of some other file.
+  if (dwarf == nullptr || dwarf_haspc(unit, pc - bias) <= 0) return false;
   auto [entry, inserted] = module->functions.try_emplace(dwarf_dieoffset(unit));
   std::vector<FunctionRange>& functions = entry->second;
   if (inserted) {
@@ -542,7 +474,7 @@ void Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame*
   if (after == functions.begin() || unit_pc >= std::prev(after)->high ||
       dwarf_offdie(dwarf, std::prev(after)->die_offset, &function) == nullptr ||
       dwarf_haspc(&function, unit_pc) <= 0) {
-    return;
+    return true;
   }
   frame->function = LinkageName(&function);
   if (frame->function.empty()) frame->function = ElfSymbolAt(module, pc);
@@ -552,6 +484,7 @@ void Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame*
   }
   Dwarf_Die inlined;
   if (OutermostInlined(&function, unit_pc, &inlined)) CallSite(&inlined, frame);
+  return true;
 }
 
 const SymbolizedFrame& Symbolizer::Symbolize(uintptr_t address) {
@@ -563,10 +496,10 @@ const SymbolizedFrame& Symbolizer::Symbolize(uintptr_t address) {
   if (debug_module != nullptr && debug_module->dwfl_module != nullptr && address > 0) {
     Dwfl_Module* dwfl_module = debug_module->dwfl_module;
     const Dwarf_Addr pc = address - 1;  // inside the call instruction, not after it
-    if (debug_module->read_dwarf) DwarfFrameAt(debug_module, pc, &frame);
+    const bool in_dwarf = debug_module->read_dwarf && DwarfFrameAt(debug_module, pc, &frame);
     if (frame.function.empty()) frame.function = ElfSymbolAt(debug_module, pc);
     Dwfl_Line* line =
-        debug_module->read_dwarf && frame.line == 0 ? dwfl_module_getsrc(dwfl_module, pc) : nullptr;
+        in_dwarf && frame.line == 0 ? dwfl_module_getsrc(dwfl_module, pc) : nullptr;
     if (line != nullptr) {
       int number = 0;
       const char* file = dwfl_lineinfo(line, nullptr, &number, nullptr, nullptr, nullptr);

@@ -28,6 +28,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "symbol_table.h"
+
 // libdw's handles (elfutils/libdwfl.h, libdw.h, libelf.h), used only in symbolizer.cc.
 struct Dwfl;
 struct Dwfl_Module;
@@ -74,13 +76,6 @@ class Symbolizer {
     uint64_t high = 0;
     uint64_t die_offset = 0;
   };
-  // A function symbol of a module's symbol table; `name` points into the mapped file.
-  struct SymbolEntry {
-    uint64_t address = 0;  // in the process
-    uint64_t size = 0;
-    uint64_t section_end = 0;  // for a sizeless symbol: where its section ends, in the process
-    const char* name = nullptr;
-  };
   // A module as libdw sees it, reported to dwfl_ when a frame first falls in the module.
   struct DebugModule {
     bool reported = false;
@@ -89,10 +84,8 @@ class Symbolizer {
     // The functions of each compilation unit a frame fell in, sorted by address, by the unit's
     // offset: made once per unit, so that a lookup does not walk the unit's DIEs.
     std::unordered_map<uint64_t, std::vector<FunctionRange>> functions;
-    // The module's function symbols sorted by address, made at its first symbol lookup: libdw
-    // searches a symbol table linearly (~0.1 ms per lookup in python3's), this is a binary search.
-    std::vector<SymbolEntry> symbols;
-    bool symbols_indexed = false;
+    // Its ELF function symbols, read at the first frame DWARF does not name.
+    SymbolTable symbols;
   };
   // A supplementary DWARF file (dwz's .gnu_debugaltlink) that we opened; libdw does not own it.
   struct SupplementaryFile {
@@ -103,10 +96,9 @@ class Symbolizer {
 
   void Refresh();
   DebugModule& DebugModuleOf(const ModuleInfo& module);
-  static void DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame* frame);
+  static bool DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame* frame);
   // The demangled name of the function symbol holding `pc` (see SymbolName), or "".
   static std::string ElfSymbolAt(DebugModule* module, uint64_t pc);
-  static void IndexSymbols(DebugModule* module);
   void AttachSupplementaryFile(Dwfl_Module* dwfl_module, const std::string& symbol_file);
 
   std::vector<ModuleInfo> modules_;

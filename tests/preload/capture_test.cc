@@ -507,6 +507,33 @@ TEST(Capture, FramePointerUnwinderNamesTheLeakingFunction) {
   EXPECT_EQ(TotalsFor(file.state, "leaky_retain_buffer").live_bytes, 2000u * 100u);
 }
 
+// The frames of an optimized program, end to end: main's unit in bench_large_blocks (built -O2
+// -g) has code on both sides of _start (main in .text.startup, the rest in .text), and its line
+// table ends main's landing pads with a row at the very end of main's code. libdw answers a line
+// lookup at _start's return address with that row (a line of basic_string.h); a frame whose code
+// no compilation unit holds has no file or line, and main keeps its own.
+TEST(Capture, FramesOutsideEveryCompilationUnitHaveNoFileOrLine) {
+  ProfiledRun run = RunProfiled({LARGE_BLOCKS_PROGRAM, "--ops", "2"}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_TRUE(file.complete) << file.error;
+  int entry_frames = 0, main_frames = 0;
+  for (const auto& [id, frame] : file.state.frames) {
+    if (frame.function() == "_start") {
+      ++entry_frames;
+      EXPECT_EQ(frame.file(), "") << "_start at line " << frame.line();
+      EXPECT_EQ(frame.line(), 0u);
+    }
+    if (frame.function() == "main") {
+      ++main_frames;
+      EXPECT_NE(frame.file().find("large_blocks.cc"), std::string::npos) << frame.file();
+    }
+  }
+  EXPECT_GE(entry_frames, 1);
+  EXPECT_GE(main_frames, 1);
+}
+
 // Runs stack_paths in exact mode and checks every stack it recorded: each block's size names the
 // path that allocated it, so a stack taken from the wrong cache entry shows as a size on a stack
 // whose frames do not match it. Returns the snapshot's count of stacks served from the cache.
