@@ -100,14 +100,18 @@ bool ForEachFileSymbol(Elf* elf, uint64_t bias, const Add& add) {
   }
   Elf_Scn* table = symtab != nullptr ? symtab : (mini_debug_info ? nullptr : dynsym);
   GElf_Shdr header;
-  Elf_Data* data = table != nullptr ? elf_getdata(table, nullptr) : nullptr;
-  if (data == nullptr || gelf_getshdr(table, &header) == nullptr) return false;
+  if (table == nullptr || gelf_getshdr(table, &header) == nullptr ||
+      (header.sh_flags & SHF_COMPRESSED) != 0) {
+    return false;
+  }
+  Elf_Data* data = elf_getdata(table, nullptr);
+  if (data == nullptr || data->d_buf == nullptr) return false;  // no bytes in the file (NOBITS)
   Elf_Data* indexes =
       table == symtab && extended_indexes != nullptr ? elf_getdata(extended_indexes, nullptr)
                                                      : nullptr;
   // The string table, checked once: it ends in a NUL, so every offset inside it starts a string.
   Elf_Data* strings = elf_getdata(elf_getscn(elf, header.sh_link), nullptr);
-  if (strings == nullptr || strings->d_size == 0 ||
+  if (strings == nullptr || strings->d_buf == nullptr || strings->d_size == 0 ||
       static_cast<const char*>(strings->d_buf)[strings->d_size - 1] != '\0') {
     return false;
   }

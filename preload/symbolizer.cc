@@ -444,9 +444,9 @@ bool Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame*
   Dwarf_Addr bias = 0;
   Dwarf_Die* unit = dwfl_module_addrdie(module->dwfl_module, pc, &bias);
   Dwarf* dwarf = unit != nullptr ? dwfl_module_getdwarf(module->dwfl_module, &bias) : nullptr;
-  // libdw finds the unit by .debug_aranges, and answers with the nearest unit below an address
-  // past the end of every unit's code (_start, after main's unit): its line table would then give
-  // the row that ends that unit's code, a line of some other file.
+  // libdw's lookup by .debug_aranges counts the gaps between the pieces of a unit's code as the
+  // unit's (_start lies between main, in .text.startup, and the rest of main's unit), and the
+  // unit's line table would then give the row that ends the piece before: some other line.
   if (dwarf == nullptr || dwarf_haspc(unit, pc - bias) <= 0) return false;
   auto [entry, inserted] = module->functions.try_emplace(dwarf_dieoffset(unit));
   std::vector<FunctionRange>& functions = entry->second;
