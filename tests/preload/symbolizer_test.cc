@@ -151,6 +151,23 @@ TEST(Symbolizer, NamesAFunctionFromElfSymbolsAloneAlsoAfterItsLibraryIsUnloaded)
             "symbolized::without_dwarf::CallSiteInLibrary(int*)");
 }
 
+// A stripped library whose function symbols come as MiniDebugInfo (Fedora's packages): libdw reads
+// that table (the symbol table's own reading leaves such a file to it), and an internal function,
+// absent from .dynsym, is named.
+TEST(Symbolizer, NamesAnInternalFunctionFromMiniDebugInfo) {
+  if (MINI_DEBUGINFO_LIBRARY[0] == '\0') GTEST_SKIP() << "built without xz";
+  void* library = dlopen(MINI_DEBUGINFO_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << dlerror();
+  auto entry = reinterpret_cast<uintptr_t (*)()>(dlsym(library, "mini_debuginfo_entry"));
+  ASSERT_NE(entry, nullptr) << dlerror();
+  ASSERT_EQ(dlsym(library, "mini_internal_call_site"), nullptr);  // not in .dynsym
+  Symbolizer symbolizer;
+  EXPECT_EQ(symbolizer.Symbolize(entry()).function, "mini_internal_call_site");
+  EXPECT_EQ(symbolizer.Symbolize(reinterpret_cast<uintptr_t>(entry) + 1).function,
+            "mini_debuginfo_entry");
+  dlclose(library);
+}
+
 TEST(Symbolizer, NamesLibcMalloc) {
   Symbolizer symbolizer;
   const uintptr_t malloc_address = LibcMalloc();
