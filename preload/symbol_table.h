@@ -22,7 +22,9 @@ namespace clwleak {
 
 class SymbolTable {
  public:
-  // Scans before the table is indexed: a scan costs about a tenth of indexing (which sorts).
+  // Scans before the table is indexed. A scan costs a fifth to a sixteenth of indexing, which
+  // sorts (warm, measured: libc's .dynsym 27 against 131 us, libstdc++'s 24 against 385 us, libc's
+  // separate .symtab 82 against 676 us).
   static constexpr int kScansBeforeIndex = 8;
   // How many entries below an address a lookup looks through for a symbol whose size reaches it.
   static constexpr int kEnclosingLookBack = 8;

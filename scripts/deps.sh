@@ -9,6 +9,7 @@ clwleak_build_packages=(
   nlohmann-json3-dev
   python3 zstd zlib1g-dev
   help2man
+  xz-utils
 )
 
 # install_missing PACKAGE...: apt-get install the packages that dpkg does not report installed.
