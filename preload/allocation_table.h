@@ -33,6 +33,7 @@ struct AllocationRecord {
   uint64_t weight_bytes = 0;
   uint64_t weight_count_fp = 0;
   uint32_t stack_id = 0;
+  uint32_t birth_bucket = 0;  // birth_buckets.h
 };
 
 class AllocationTable {

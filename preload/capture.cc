@@ -17,6 +17,7 @@ StackTable g_stacks;
 MappingTable g_mappings;
 DropCounters g_drops;
 std::atomic<uint64_t> g_requests{0};
+std::atomic<uint32_t> g_birth_bucket{0};
 
 __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
 
@@ -29,7 +30,7 @@ void SeedThread(ThreadState& thread) {
   thread.sampler_ready = true;
 }
 
-void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight) {
+void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight, uint32_t birth) {
   uint32_t id = CaptureSampleStack(AllocationKind::kHeap, weight.bytes);
   if (id == StackTable::kInvalidId) return;
   AllocationRecord record;
@@ -37,30 +38,32 @@ void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight) {
   record.weight_bytes = weight.bytes;
   record.weight_count_fp = weight.count_fp;
   record.stack_id = id;
+  record.birth_bucket = birth;
   if (!g_allocations.Insert(reinterpret_cast<uintptr_t>(pointer), record)) {
     g_drops.allocation_table_full.fetch_add(1, std::memory_order_relaxed);
     g_drops.allocation_table_bytes.fetch_add(weight.bytes, std::memory_order_relaxed);
     return;
   }
   g_free_filter.Add(pointer);
-  g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp);
+  g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp, birth);
 }
 
 void RecordMappingSample(void* address, size_t length, const SampleWeight& weight) {
   uint32_t id = CaptureSampleStack(AllocationKind::kMmap, weight.bytes);
   if (id == StackTable::kInvalidId) return;
   double per_byte = static_cast<double>(weight.bytes) / static_cast<double>(length);
+  const uint32_t birth = CurrentBirthBucket();
   if (!g_mappings.Insert(reinterpret_cast<uintptr_t>(address), length, per_byte, weight.count_fp,
-                         id)) {
+                         id, birth)) {
     g_drops.mmap_table_full.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp);
+  g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp, birth);
 }
 
-void OnMappingPieceRemoved(uint32_t stack_id, uint64_t weight_bytes, uint64_t weight_count_fp,
-                           void*) {
-  g_stacks.RecordFree(stack_id, weight_bytes, weight_count_fp);
+void OnMappingPieceRemoved(const MappingPiece& piece, uint64_t weight_bytes,
+                           uint64_t weight_count_fp, void*) {
+  g_stacks.RecordFree(piece.stack_id, weight_bytes, weight_count_fp, piece.birth_bucket);
 }
 
 }  // namespace
@@ -90,7 +93,8 @@ bool DecideSample(size_t size, SampleWeight* weight) {
   return true;
 }
 
-CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind) {
+CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind,
+                                                      uint32_t birth) {
   SampleWeight weight;
   if (!DecideSample(size, &weight)) return pointer;
   if (pointer == nullptr || (kind == AllocationKind::kMmap && pointer == MAP_FAILED)) {
@@ -98,7 +102,7 @@ CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size
   }
   BusyScope busy;
   if (kind == AllocationKind::kHeap) {
-    RecordHeapSample(pointer, size, weight);
+    RecordHeapSample(pointer, size, weight, birth == kBornNow ? CurrentBirthBucket() : birth);
   } else {
     RecordMappingSample(pointer, size, weight);
   }
@@ -134,7 +138,8 @@ CLWLEAK_NOINLINE bool FreeSlowPath(void* pointer) {
 bool ForgetHeapBlock(void* pointer, AllocationRecord* record) {
   if (!g_allocations.Remove(reinterpret_cast<uintptr_t>(pointer), record)) return false;
   g_free_filter.Remove(pointer);
-  g_stacks.RecordFree(record->stack_id, record->weight_bytes, record->weight_count_fp);
+  g_stacks.RecordFree(record->stack_id, record->weight_bytes, record->weight_count_fp,
+                      record->birth_bucket);
   return true;
 }
 
@@ -146,7 +151,8 @@ void RestoreHeapBlock(void* pointer, const AllocationRecord& record) {
     return;
   }
   g_free_filter.Add(pointer);
-  g_stacks.RecordAllocation(record.stack_id, record.weight_bytes, record.weight_count_fp);
+  g_stacks.RecordAllocation(record.stack_id, record.weight_bytes, record.weight_count_fp,
+                            record.birth_bucket);
 }
 
 void OnMapped(void* address, size_t length, int prot, int flags) {

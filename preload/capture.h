@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "allocation_table.h"
+#include "birth_buckets.h"
 #include "config.h"
 #include "free_filter.h"
 #include "mapping_table.h"
@@ -59,10 +60,14 @@ bool DecideSample(size_t size, SampleWeight* weight);
 // the stack table is full. The caller holds a BusyScope.
 uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes);
 
+// The birth of a block allocated now (birth_buckets.h), as opposed to one that realloc moved.
+constexpr uint32_t kBornNow = UINT32_MAX;
+
 // Called when an allocation of `size` bytes at `pointer` took this thread's sample counter to zero
 // or below, for allocations recorded after the fact (mappings; heap blocks in table mode).
-// Decides, records the sample when there is one, and returns `pointer`.
-void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind);
+// Decides, records the sample when there is one, and returns `pointer`. `birth`: the birth bucket
+// of a heap block that realloc moved, kept; kBornNow for a new block.
+void* SampleSlowPath(void* pointer, size_t size, AllocationKind kind, uint32_t birth = kBornNow);
 
 // Table mode (an allocator other than glibc's): sampled heap blocks live in the AllocationTable
 // behind the FreeFilter. Inline mode (glibc) keeps them in SampleHeaders instead: sampled_blocks.h.

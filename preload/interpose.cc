@@ -123,7 +123,10 @@ CLWLEAK_NOINLINE void* ReallocateInTableMode(void* pointer, size_t size) {
     if (size != 0 && tracked) clwleak::RestoreHeapBlock(pointer, record);
     return nullptr;
   }
-  return MaybeSample(block, size, AllocationKind::kHeap);
+  if (Unsampled(size)) return block;
+  // A tracked block that moves keeps its birth when it is sampled again.
+  return clwleak::SampleSlowPath(block, size, AllocationKind::kHeap,
+                                 tracked ? record.birth_bucket : clwleak::kBornNow);
 }
 
 void* Reallocate(void* pointer, size_t size);

@@ -52,13 +52,13 @@ void MappingTable::EraseAt(uint32_t position) {
 }
 
 bool MappingTable::Insert(uintptr_t start, uint64_t length, double weight_per_byte,
-                          uint64_t weight_count_fp, uint32_t stack_id) {
+                          uint64_t weight_count_fp, uint32_t stack_id, uint32_t birth_bucket) {
   if (pieces_ == nullptr || length == 0 || !Lock()) return false;
   // The kernel never hands out a range that overlaps a live mapping, and callers remove a range
   // before re-mapping it (MAP_FIXED), so the new piece slots in between existing ones.
   uint32_t position = LowerBound(start);
   bool inserted = InsertAt(position, {start, start + length, weight_per_byte, weight_count_fp,
-                                      stack_id});
+                                      stack_id, birth_bucket});
   Unlock();
   return inserted;
 }
@@ -78,11 +78,11 @@ void MappingTable::Remove(uintptr_t start, uint64_t length, RemovedCallback on_r
     const bool keeps_left = piece.start < cut_start;
     const bool keeps_right = piece.end > cut_end;
     if (!keeps_left && !keeps_right) {
-      on_removed(piece.stack_id, cut_weight, piece.weight_count_fp, context);
+      on_removed(piece, cut_weight, piece.weight_count_fp, context);
       EraseAt(position);
       continue;
     }
-    on_removed(piece.stack_id, cut_weight, 0, context);
+    on_removed(piece, cut_weight, 0, context);
     if (keeps_left && keeps_right) {
       // A hole in the middle: the right part becomes a piece of its own (its count stays left).
       MappingPiece right = piece;
@@ -93,7 +93,7 @@ void MappingTable::Remove(uintptr_t start, uint64_t length, RemovedCallback on_r
         // No room to split: forget the right part too, so that it is not counted twice later.
         const uint64_t right_weight = static_cast<uint64_t>(
             static_cast<double>(right.end - right.start) * right.weight_per_byte + 0.5);
-        on_removed(right.stack_id, right_weight, 0, context);
+        on_removed(right, right_weight, 0, context);
       }
       position += 2;
     } else if (keeps_left) {

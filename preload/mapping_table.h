@@ -26,6 +26,7 @@ struct MappingPiece {
   double weight_per_byte;  // 1/p
   uint64_t weight_count_fp;
   uint32_t stack_id;
+  uint32_t birth_bucket;  // birth_buckets.h; every piece of a mapping keeps the mapping's
 };
 
 class MappingTable {
@@ -34,12 +35,12 @@ class MappingTable {
 
   // Records [start, start+length). False when the table is full.
   bool Insert(uintptr_t start, uint64_t length, double weight_per_byte, uint64_t weight_count_fp,
-              uint32_t stack_id);
+              uint32_t stack_id, uint32_t birth_bucket);
 
   // Forgets every tracked byte in [start, start+length), splitting or trimming pieces. For each
-  // removed part `on_removed(stack_id, weight_bytes, weight_count_fp, context)` is called with the
+  // removed part `on_removed(piece, weight_bytes, weight_count_fp, context)` is called with the
   // lock held (it must not call back into this table).
-  using RemovedCallback = void (*)(uint32_t stack_id, uint64_t weight_bytes,
+  using RemovedCallback = void (*)(const MappingPiece& piece, uint64_t weight_bytes,
                                    uint64_t weight_count_fp, void* context);
   void Remove(uintptr_t start, uint64_t length, RemovedCallback on_removed, void* context);
 

@@ -58,6 +58,8 @@ void ChildAfterFork() {
   g_mappings.UnlockAfterFork();
   g_stacks.AbandonUnpublishedAfterFork();
   ResetCounterShardsInChild();
+  // The child's file counts the requests the child serves, not its parent's.
+  g_requests.store(0, std::memory_order_relaxed);
   const bool follow = g_config.children == ChildPolicy::kFollow &&
                       g_runtime_state.load(std::memory_order_acquire) == kActive;
   g_writer->ChildAfterFork(follow);

@@ -32,7 +32,7 @@ struct SampleHeader {
   uint64_t weight_bytes;     // what the sample stands for (sampler.h)
   uint64_t weight_count_fp;
   uint32_t stack_id;          // StackTable::kInvalidId when the stack table was full
-  uint32_t reserved;
+  uint32_t birth_bucket;      // birth_buckets.h: kept when realloc moves the block
   uint64_t offset;           // user pointer - base pointer; a multiple of 16, at least 48
   uint64_t magic;            // kSampledMagic or kBootstrapMagic; ends right at the user pointer
 };

@@ -18,19 +18,21 @@ void* AllocatePlain(size_t size, size_t alignment, bool zero) {
 }
 
 // Writes the header of a block just allocated at `base` with `offset` bytes in front of the user
-// block, unwinding the caller. Returns the user pointer. The caller holds a BusyScope.
-void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& weight) {
+// block, born in birth bucket `birth`, unwinding the caller. Returns the user pointer. The caller
+// holds a BusyScope.
+void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& weight,
+                    uint32_t birth) {
   void* user = static_cast<char*>(base) + offset;
   SampleHeader* header = HeaderOf(user);
   header->size = size;
   header->weight_bytes = weight.bytes;
   header->weight_count_fp = weight.count_fp;
   header->stack_id = CaptureSampleStack(AllocationKind::kHeap, weight.bytes);
-  header->reserved = 0;
+  header->birth_bucket = birth;
   header->offset = offset;
   header->magic = kSampledMagic;
   if (header->stack_id != StackTable::kInvalidId) {
-    g_stacks.RecordAllocation(header->stack_id, weight.bytes, weight.count_fp);
+    g_stacks.RecordAllocation(header->stack_id, weight.bytes, weight.count_fp, birth);
   }
   PollWriter();
   return user;
@@ -38,7 +40,8 @@ void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& 
 
 void CountFreed(const SampleHeader& header) {
   if (header.stack_id != StackTable::kInvalidId) {
-    g_stacks.RecordFree(header.stack_id, header.weight_bytes, header.weight_count_fp);
+    g_stacks.RecordFree(header.stack_id, header.weight_bytes, header.weight_count_fp,
+                        header.birth_bucket);
   }
 }
 
@@ -53,7 +56,7 @@ CLWLEAK_FLATTEN void* AllocateSampled(size_t size, size_t alignment, bool zero) 
   BusyScope busy;
   void* base = AllocatePlain(size + offset, alignment, zero);
   if (base == nullptr) return nullptr;
-  return PublishSample(base, offset, size, weight);
+  return PublishSample(base, offset, size, weight, CurrentBirthBucket());
 }
 
 CLWLEAK_NOINLINE void FreeSampled(void* user) {
@@ -93,7 +96,8 @@ CLWLEAK_FLATTEN void* ReallocateSampled(void* user, size_t size) {
   char* base = static_cast<char*>(g_real.realloc(BaseOf(user), old.offset + size));
   if (base == nullptr) return nullptr;  // glibc left the old block (and its header) as it was
   CountFreed(old);
-  if (sampled) return PublishSample(base, old.offset, size, weight);
+  // A block that grows keeps its birth: a buffer that grows forever shows as old bytes that grow.
+  if (sampled) return PublishSample(base, old.offset, size, weight, old.birth_bucket);
   // No longer sampled: the data moves to the front of the block, whose last `offset` bytes stay
   // unused until the next realloc or free.
   memmove(base, base + old.offset, old.size < size ? old.size : size);
@@ -110,7 +114,7 @@ CLWLEAK_FLATTEN void* ReallocateIntoSample(void* user, size_t size) {
   char* base = static_cast<char*>(g_real.realloc(user, size + kSampleHeaderSpace));
   if (base == nullptr) return nullptr;
   memmove(base + kSampleHeaderSpace, base, old_usable < size ? old_usable : size);
-  return PublishSample(base, kSampleHeaderSpace, size, weight);
+  return PublishSample(base, kSampleHeaderSpace, size, weight, CurrentBirthBucket());
 }
 
 size_t UsableSizeSampled(void* user) {

@@ -34,6 +34,7 @@ constexpr uint64_t kRequestTimeoutNs = 10ull * 1000 * 1000 * 1000;
 constexpr uint64_t kFinishTimeoutNs = 5ull * 1000 * 1000 * 1000;
 constexpr int kHighDescriptor = 900;  // below the usual 1024 soft limit
 constexpr uint64_t kSymbolizeTimeoutNs = 2ull * 1000 * 1000 * 1000;
+constexpr uint64_t kFirstSnapshotPeriodNs = 10ull * 1000 * 1000;
 
 timespec MonotonicDeadline(uint64_t deadline_ns) {
   timespec ts;
@@ -70,8 +71,8 @@ bool SnapshotWriter::Start() {
   memory_limit_ = DetectMemoryLimit(g_config.memory_limit);
   // The original process creates its file at once, so a bad path is reported at start-up.
   if (!forked_child_ && !EnsureFileOpen()) return false;
+  ScheduleFirstSnapshot();
   if (__libc_single_threaded) {
-    next_deadline_ns_ = MonotonicNanos() + g_config.interval_nanos;
     inline_.store(true, std::memory_order_relaxed);
     return true;
   }
@@ -105,7 +106,6 @@ void* SnapshotWriter::ThreadMain(void* self) {
 
 void SnapshotWriter::Run() {
   pthread_mutex_lock(&mutex_);
-  next_deadline_ns_ = MonotonicNanos() + g_config.interval_nanos;
   while (!finished_) {
     while (requested_ == served_ && symbolize_requested_ == symbolize_served_ &&
            !finish_requested_ && MonotonicNanos() < next_deadline_ns_) {
@@ -134,11 +134,23 @@ void SnapshotWriter::Run() {
     } else {
       WriteSnapshot("interval", false);
     }
-    uint64_t now = MonotonicNanos();
-    while (next_deadline_ns_ <= now) next_deadline_ns_ += g_config.interval_nanos;
+    ScheduleNextSnapshot(MonotonicNanos());
   }
   thread_running_ = false;
   pthread_mutex_unlock(&mutex_);
+}
+
+void SnapshotWriter::ScheduleFirstSnapshot() {
+  period_ns_ = kFirstSnapshotPeriodNs < g_config.interval_nanos ? kFirstSnapshotPeriodNs
+                                                                : g_config.interval_nanos;
+  next_deadline_ns_ = start_monotonic_ns_ + period_ns_;
+}
+
+void SnapshotWriter::ScheduleNextSnapshot(uint64_t now) {
+  while (next_deadline_ns_ <= now) {
+    period_ns_ = period_ns_ * 2 < g_config.interval_nanos ? period_ns_ * 2 : g_config.interval_nanos;
+    next_deadline_ns_ += period_ns_;
+  }
 }
 
 bool SnapshotWriter::WritesInline() {
@@ -179,8 +191,7 @@ void SnapshotWriter::PollInline() {
 void SnapshotWriter::WriteDueSnapshotInline() {
   LockedWithSignalsBlocked(&mutex_, [this] {
     if (!finished_) WriteSnapshot("interval", false);
-    const uint64_t now = MonotonicNanos();
-    while (next_deadline_ns_ <= now) next_deadline_ns_ += g_config.interval_nanos;
+    ScheduleNextSnapshot(MonotonicNanos());
   });
 }
 
@@ -270,6 +281,10 @@ void SnapshotWriter::ResetFileState() {
   output_failed_ = false;
   path_.clear();
   sequence_ = 0;
+  // A forked child's file defines every bucket again. Its request count starts at 0 (runtime.cc),
+  // so the buckets it inherited opened, for it, before its first request.
+  birth_buckets_emitted_ = 0;
+  for (uint32_t i = 0; i < birth_bucket_count_; ++i) birth_buckets_[i].requests = 0;
   stacks_emitted_ = 0;
   emitted_counters_.clear();
   frame_ids_.clear();
@@ -368,6 +383,7 @@ void SnapshotWriter::BuildHeader(proto::Header* header) const {
   header->set_stack_table_capacity(g_stacks.capacity());
   header->set_snapshot_interval_ns(g_config.interval_nanos);
   header->set_forked_child(forked_child_);
+  header->set_birth_bucket_capacity(g_stacks.records_ages() ? kBirthBuckets : 0);
 }
 
 uint64_t SnapshotWriter::CurrentRequests() const {
@@ -408,6 +424,24 @@ uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapsho
   return id;
 }
 
+void SnapshotWriter::UpdateBirthBuckets(proto::Snapshot* snapshot) {
+  if (!g_stacks.records_ages()) return;
+  if (birth_bucket_count_ == 0) birth_buckets_[birth_bucket_count_++] = {start_monotonic_ns_, 0};
+  const uint64_t now = snapshot->monotonic_ns();
+  if (birth_bucket_count_ < kBirthBuckets &&
+      BirthBucketDue(now, birth_buckets_[birth_bucket_count_ - 1].monotonic_ns,
+                     start_monotonic_ns_)) {
+    birth_buckets_[birth_bucket_count_++] = {now, snapshot->requests()};
+    g_birth_bucket.store(birth_bucket_count_ - 1, std::memory_order_relaxed);
+  }
+  for (; birth_buckets_emitted_ < birth_bucket_count_; ++birth_buckets_emitted_) {
+    proto::BirthBucket* bucket = snapshot->add_new_birth_buckets();
+    bucket->set_index(birth_buckets_emitted_);
+    bucket->set_start_monotonic_ns(birth_buckets_[birth_buckets_emitted_].monotonic_ns);
+    bucket->set_start_requests(birth_buckets_[birth_buckets_emitted_].requests);
+  }
+}
+
 void SnapshotWriter::DefineNewStacks(proto::Snapshot* snapshot) {
   // Stacks published since the last call, in id order (ids are dense).
   const uint32_t id_count = g_stacks.id_count();
@@ -435,6 +469,7 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
   snapshot.set_rss_bytes(ReadRssBytes());
   uint64_t cgroup_current;
   if (ReadCgroupMemoryCurrent(&cgroup_current)) snapshot.set_cgroup_memory_current(cgroup_current);
+  UpdateBirthBuckets(&snapshot);
 
   DefineNewStacks(&snapshot);
 
@@ -462,6 +497,12 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
     stats->set_freed_count(now.values[5]);
     stats->set_live_samples(now.values[6]);
     stats->set_allocated_samples(now.values[7]);
+    uint64_t by_birth[kBirthBuckets];
+    if (g_stacks.LiveBytesByBirth(stack_id, by_birth)) {
+      uint32_t used = birth_bucket_count_;
+      while (used > 0 && by_birth[used - 1] == 0) --used;
+      for (uint32_t i = 0; i < used; ++i) stats->add_live_bytes_by_birth(by_birth[i]);
+    }
   }
   snapshot.set_heap_live_bytes(heap_live_bytes);
 

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "base.h"
+#include "birth_buckets.h"
 #include "clwleak.pb.h"
 #include "process_info.h"
 #include "symbolizer.h"
@@ -93,6 +94,13 @@ class SnapshotWriter {
   bool StillOwnsFile(bool* removed = nullptr) const;
   void ResetFileState();
   uint64_t CurrentRequests() const;
+  // Opens the next birth bucket at this snapshot when it is due (birth_buckets.h), and adds the
+  // buckets the file has not seen yet to `snapshot`.
+  void UpdateBirthBuckets(proto::Snapshot* snapshot);
+  // The first snapshot deadline, and the next one after a snapshot at `now`: the period starts at
+  // kFirstSnapshotPeriodNs and doubles up to CLWLEAK_INTERVAL, so a short run still has a series.
+  void ScheduleFirstSnapshot();
+  void ScheduleNextSnapshot(uint64_t now);
 
   struct EmittedCounters {
     uint64_t values[8];
@@ -112,6 +120,7 @@ class SnapshotWriter {
   bool finish_requested_ = false;
   bool finished_ = false;
   uint64_t next_deadline_ns_ = 0;
+  uint64_t period_ns_ = 0;    // the period after next_deadline_ns_
 
   // The current file.
   bool forked_child_ = false;
@@ -126,6 +135,13 @@ class SnapshotWriter {
   uint64_t start_wall_ns_ = 0;
   uint64_t start_monotonic_ns_ = 0;
   MemoryLimit memory_limit_;
+  struct BirthBucketStart {
+    uint64_t monotonic_ns;
+    uint64_t requests;
+  };
+  BirthBucketStart birth_buckets_[kBirthBuckets] = {};  // the buckets opened so far
+  uint32_t birth_bucket_count_ = 0;
+  uint32_t birth_buckets_emitted_ = 0;  // to the current file
   uint32_t stacks_emitted_ = 0;
   std::vector<EmittedCounters> emitted_counters_;
   std::unordered_map<uintptr_t, uint32_t> frame_ids_;

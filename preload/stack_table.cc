@@ -27,6 +27,9 @@ bool StackTable::Init(uint32_t max_stacks, uint32_t max_depth) {
   if (records_ == nullptr || counters_ == nullptr || frames_ == nullptr || index_ == nullptr) {
     return false;
   }
+  // Ages are optional: under a tight address-space limit the profile goes on without them.
+  birth_bytes_ = static_cast<std::atomic<uint64_t>*>(RawMapAnonymous(
+      sizeof(std::atomic<uint64_t>) * kBirthBuckets * max_stacks * kCounterShards));
   index_mask_ = index_slots - 1;
   max_stacks_ = max_stacks;
   return true;
@@ -113,6 +116,18 @@ StackTotals StackTable::Totals(uint32_t id) const {
     totals.allocated_samples += counters.allocated_samples.load(std::memory_order_acquire);
   }
   return totals;
+}
+
+bool StackTable::LiveBytesByBirth(uint32_t id, uint64_t (&live)[kBirthBuckets]) const {
+  if (birth_bytes_ == nullptr) return false;
+  for (uint32_t birth = 0; birth < kBirthBuckets; ++birth) {
+    uint64_t sum = 0;  // mod 2^64: one shard's free may cancel another shard's allocation
+    for (uint32_t shard = 0; shard < kCounterShards; ++shard) {
+      sum += BirthCounter(shard, id, birth).load(std::memory_order_relaxed);
+    }
+    live[birth] = static_cast<int64_t>(sum) < 0 ? 0 : sum;
+  }
+  return true;
 }
 
 void StackTable::AbandonUnpublishedAfterFork() {

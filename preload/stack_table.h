@@ -15,6 +15,9 @@
 // Counters: allocated_* and freed_* are only ever added to; live = allocated - freed. Each stack has
 // one copy per counter shard (counter_shards.h) so that threads never write the same cache line;
 // Totals() sums them, freed before allocated, so the live value it computes is never negative.
+// Live bytes by birth (birth_buckets.h) are one more per-shard counter per stack and bucket: added
+// to at allocation, subtracted from (mod 2^64) at free, summed over the shards by LiveBytesByBirth;
+// the array is optional (its mapping may fail: then ages are not recorded, nothing else changes).
 //
 // Thread-safety: Intern/RecordAllocation/RecordFree from any thread, never blocking; the writer
 // thread reads records [0, id_count()) that are published, and their counters.
@@ -25,6 +28,7 @@
 #include <cstdint>
 
 #include "base.h"
+#include "birth_buckets.h"
 #include "counter_shards.h"
 
 namespace clwleak {
@@ -67,22 +71,29 @@ class StackTable {
   // The id of this stack, interning it if new; kInvalidId when the table is full.
   uint32_t Intern(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
 
+  // `birth` is the birth bucket of the block (birth_buckets.h), below kBirthBuckets.
   void RecordAllocation(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp,
-                        CounterShard shard = CurrentCounterShard()) {
+                        uint32_t birth, CounterShard shard = CurrentCounterShard()) {
     StackCounters& counters = counters_[shard.index * max_stacks_ + id];
     AddToCounter(counters.allocated_bytes, weight_bytes, shard);
     AddToCounter(counters.allocated_count_fp, weight_count_fp, shard);
     AddToCounter(counters.allocated_samples, 1, shard);
+    if (birth_bytes_ != nullptr) AddToCounter(BirthCounter(shard.index, id, birth), weight_bytes, shard);
   }
-  void RecordFree(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp,
+  void RecordFree(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp, uint32_t birth,
                   CounterShard shard = CurrentCounterShard()) {
     StackCounters& counters = counters_[shard.index * max_stacks_ + id];
     AddToCounter(counters.freed_bytes, weight_bytes, shard);
     AddToCounter(counters.freed_count_fp, weight_count_fp, shard);
     AddToCounter(counters.freed_samples, 1, shard);
+    if (birth_bytes_ != nullptr) AddToCounter(BirthCounter(shard.index, id, birth), 0 - weight_bytes, shard);
   }
   // The stack's counters over all shards (the writer thread, once per snapshot and stack).
   StackTotals Totals(uint32_t id) const;
+  // The stack's live bytes per birth bucket, summed over the shards; a sum read while a free races
+  // with it may dip below zero for an instant and is then reported as 0. False when ages are not
+  // recorded (the array could not be mapped).
+  bool LiveBytesByBirth(uint32_t id, uint64_t (&live)[kBirthBuckets]) const;
 
   // Ids below this are allocated; each must still be checked with IsPublished().
   uint32_t id_count() const {
@@ -99,17 +110,23 @@ class StackTable {
   // order, would wait for it forever.
   void AbandonUnpublishedAfterFork();
   uint32_t capacity() const { return max_stacks_; }
+  bool records_ages() const { return birth_bytes_ != nullptr; }
   const uintptr_t* frames(uint32_t id) const { return frames_ + records_[id].frames_offset; }
 
  private:
 
   static uint64_t Hash(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
+  std::atomic<uint64_t>& BirthCounter(uint32_t shard, uint32_t id, uint32_t birth) const {
+    return birth_bytes_[(static_cast<uint64_t>(shard) * max_stacks_ + id) * kBirthBuckets +
+                        (birth < kBirthBuckets ? birth : kBirthBuckets - 1)];
+  }
   bool SameStack(uint32_t id, const uintptr_t* frames, uint32_t depth, AllocationKind kind) const;
   // A new, published record for the stack; kInvalidId when the table or the arena is full.
   uint32_t CreateRecord(const uintptr_t* frames, uint32_t depth, AllocationKind kind);
 
   StackRecord* records_ = nullptr;
   StackCounters* counters_ = nullptr;  // [shard * max_stacks_ + id]
+  std::atomic<uint64_t>* birth_bytes_ = nullptr;  // [(shard * max_stacks_ + id) * kBirthBuckets + b]
   uintptr_t* frames_ = nullptr;
   std::atomic<uint64_t>* index_ = nullptr;  // (tag << 32) | (id + 1); 0 = empty
   uint64_t index_mask_ = 0;

@@ -101,9 +101,23 @@ TEST(StackTable, InternsOncePerDistinctStack) {
   EXPECT_EQ(stacks.id_count(), 4u);
   EXPECT_EQ(stacks.record(id_b).depth, 3u);
   EXPECT_EQ(stacks.frames(id_b)[2], 4u);
-  stacks.RecordAllocation(id_a, 100, 1);
-  stacks.RecordFree(id_a, 40, 1);
-  EXPECT_EQ(stacks.Totals(id_a).allocated_bytes - stacks.Totals(id_a).freed_bytes, 60u);
+  stacks.RecordAllocation(id_a, 100, 1, 0);
+  stacks.RecordAllocation(id_a, 30, 1, 2);
+  stacks.RecordFree(id_a, 40, 1, 2);  // more than bucket 2 holds: reported as 0, never negative
+  EXPECT_EQ(stacks.Totals(id_a).allocated_bytes - stacks.Totals(id_a).freed_bytes, 90u);
+  ASSERT_TRUE(stacks.records_ages());
+  uint64_t by_birth[kBirthBuckets];
+  ASSERT_TRUE(stacks.LiveBytesByBirth(id_a, by_birth));
+  EXPECT_EQ(by_birth[0], 100u);
+  EXPECT_EQ(by_birth[1], 0u);
+  EXPECT_EQ(by_birth[2], 0u);
+  stacks.RecordFree(id_a, 60, 1, 0);
+  ASSERT_TRUE(stacks.LiveBytesByBirth(id_a, by_birth));
+  EXPECT_EQ(by_birth[0], 40u);
+  // A birth beyond the last bucket counts in the last one.
+  stacks.RecordAllocation(id_b, 7, 1, kBirthBuckets + 5);
+  ASSERT_TRUE(stacks.LiveBytesByBirth(id_b, by_birth));
+  EXPECT_EQ(by_birth[kBirthBuckets - 1], 7u);
 }
 
 TEST(StackTable, FullTableReturnsInvalid) {
@@ -170,9 +184,10 @@ TEST(StackTable, ConcurrentCountingKeepsExactTotals) {
         ready.fetch_add(1);
         while (ready.load() < kThreadsPerWave) std::this_thread::yield();  // all count at once
         for (int i = 0; i < kEvents; ++i) {
-          stacks.RecordAllocation(a, 48, 1);
-          stacks.RecordAllocation(b, 16, 1);
-          stacks.RecordFree(a, 48, 1);  // b's blocks stay live
+          // a's blocks are born in two buckets and freed; b's stay live, born in bucket 5.
+          stacks.RecordAllocation(a, 48, 1, static_cast<uint32_t>(i % 2));
+          stacks.RecordAllocation(b, 16, 1, 5);
+          stacks.RecordFree(a, 48, 1, static_cast<uint32_t>(i % 2));
         }
       });
     }
@@ -190,6 +205,14 @@ TEST(StackTable, ConcurrentCountingKeepsExactTotals) {
   EXPECT_EQ(totals_b.allocated_count_fp, events);
   EXPECT_EQ(totals_b.freed_bytes, 0u);
   EXPECT_EQ(negative_live.load(), 0u);
+  // Live bytes by birth add up over the shards, a free on one shard cancelling an allocation on
+  // another.
+  uint64_t by_birth[kBirthBuckets];
+  ASSERT_TRUE(stacks.LiveBytesByBirth(a, by_birth));
+  for (uint32_t i = 0; i < kBirthBuckets; ++i) EXPECT_EQ(by_birth[i], 0u) << i;
+  ASSERT_TRUE(stacks.LiveBytesByBirth(b, by_birth));
+  EXPECT_EQ(by_birth[5], 16 * events);
+  EXPECT_EQ(by_birth[4], 0u);
   // Exited threads gave their shards back: every wave found owned shards to claim (all but the one
   // this test's main thread may hold from an earlier test).
   EXPECT_GE(owned_seen.load(), kWaves * static_cast<int>(kCounterShards - 2));
@@ -197,22 +220,25 @@ TEST(StackTable, ConcurrentCountingKeepsExactTotals) {
 
 struct Removed {
   std::map<uint32_t, uint64_t> bytes, counts;
+  std::map<uint32_t, uint32_t> births;
 };
-void Collect(uint32_t stack, uint64_t bytes, uint64_t count, void* context) {
+void Collect(const MappingPiece& piece, uint64_t bytes, uint64_t count, void* context) {
   auto* removed = static_cast<Removed*>(context);
-  removed->bytes[stack] += bytes;
-  removed->counts[stack] += count;
+  removed->bytes[piece.stack_id] += bytes;
+  removed->counts[piece.stack_id] += count;
+  removed->births[piece.stack_id] = piece.birth_bucket;
 }
 
 TEST(MappingTable, PartialUnmapsSplitAndTrim) {
   MappingTable table;
   ASSERT_TRUE(table.Init(64));
   const uintptr_t page = 4096, base = 0x100000;
-  ASSERT_TRUE(table.Insert(base, 16 * page, 1.0, 1, 5));
+  ASSERT_TRUE(table.Insert(base, 16 * page, 1.0, 1, 5, 3));
   Removed removed;
   table.Remove(base + 4 * page, 4 * page, &Collect, &removed);  // hole in the middle
   EXPECT_EQ(removed.bytes[5], 4 * page);
   EXPECT_EQ(removed.counts[5], 0u);
+  EXPECT_EQ(removed.births[5], 3u);  // every piece keeps the mapping's birth
   table.Remove(base, 2 * page, &Collect, &removed);  // trim the head
   EXPECT_EQ(removed.bytes[5], 6 * page);
   table.Remove(base + 15 * page, page, &Collect, &removed);  // trim the tail
@@ -226,7 +252,7 @@ TEST(MappingTable, PartialUnmapsSplitAndTrim) {
 TEST(MappingTable, SampledWeightsScaleWithWhatRemains) {
   MappingTable table;
   ASSERT_TRUE(table.Init(64));
-  ASSERT_TRUE(table.Insert(0x200000, 8192, 2.5, 3, 9));  // sampled with p = 0.4
+  ASSERT_TRUE(table.Insert(0x200000, 8192, 2.5, 3, 9, 0));  // sampled with p = 0.4
   Removed removed;
   table.Remove(0x200000, 4096, &Collect, &removed);
   EXPECT_EQ(removed.bytes[9], 10240u);
@@ -238,8 +264,8 @@ TEST(MappingTable, SampledWeightsScaleWithWhatRemains) {
 TEST(MappingTable, UnrelatedRangesAreUntouched) {
   MappingTable table;
   ASSERT_TRUE(table.Init(64));
-  ASSERT_TRUE(table.Insert(0x300000, 4096, 1.0, 1, 1));
-  ASSERT_TRUE(table.Insert(0x500000, 4096, 1.0, 1, 2));
+  ASSERT_TRUE(table.Insert(0x300000, 4096, 1.0, 1, 1, 0));
+  ASSERT_TRUE(table.Insert(0x500000, 4096, 1.0, 1, 2, 0));
   Removed removed;
   table.Remove(0x400000, 4096, &Collect, &removed);
   EXPECT_TRUE(removed.bytes.empty());
