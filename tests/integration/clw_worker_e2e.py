@@ -15,6 +15,8 @@ report (schema clwleak-report/1, DESIGN.md) with it:
   baseline-gate         --baseline <no-leak> --max-increase 10 <leak> fails with exit code 1
   sigkill               a worker SIGKILLed half-way: the truncated file still shows the leak, and the
                         report says it is not complete
+  short-run             a 5 s run (what a first try or a CI job makes): the leak found in libclient.so
+                        at its rate within 15%, the LRU cache not a leak, --fail-on-leak fails it
   wrapper               clw-leak-run: exit codes passed through, no silent clobbering, --help
 
 Standard library only. Every check prints one line ("ok" or "FAIL" and the numbers); the test fails
@@ -273,6 +275,31 @@ def cmd_run(args):
     return checks.finish()
 
 
+def cmd_short_run(args):
+    checks = Checks("a 5 s run: the leak, its rate, the cache")
+    worker_args = ["--duration", "5", "--rate", f"{args.rate:g}", "--leak-bytes", str(args.leak_bytes)]
+    code, stdout, _ = run_worker(args, "short", worker_args)
+    checks.expect(code == 0, f"clw-leak-run passed the worker's exit code 0 through (got {code})")
+    truth = parse_truth(stdout)
+    if not checks.expect(truth is not None, "clw-worker printed its truth line"):
+        return checks.finish()
+    snapshot = os.path.join(args.workdir, "short.pb")
+    code, report = analyze_json(args, snapshot)
+    checks.expect(code == 0, f"clw-leak-analyze exit code 0 (got {code})")
+    describe_sites(report)
+    check_leak_attribution(checks, report)
+    check_leak_rate(checks, report, truth["leaked_bytes"] / truth["requests"], 0.15)
+    cache_sites = [s for s in field(report, "sites") if any(CACHE_FUNCTION in f for f in site_functions(s))]
+    significant = 4 * field(report, "sample_rate_bytes")
+    leaking = [s for s in cache_sites
+               if s.get("classification") == "leak" and s.get("live_bytes", 0) >= significant]
+    checks.expect(not leaking, f"no LRU cache site with >= {significant:,} B live is classified leak "
+                               f"({len(leaking)} are)")
+    code, _, _ = analyze(args, "--fail-on-leak", GATE_SIZE, snapshot)
+    checks.expect(code == 1, f"--fail-on-leak {GATE_SIZE} fails the run with exit 1 (got {code})")
+    return checks.finish()
+
+
 def cmd_leak_report(args):
     checks = Checks("leak run: attribution, leak rate, time to OOM, bounded cache")
     snapshot, truth = load_run(args, "leak")
@@ -440,13 +467,14 @@ def main():
     run = sub.add_parser("run")
     run.add_argument("name")
     run.add_argument("--no-leak", action="store_true")
-    for name in ("leak-report", "noleak-report", "leak-gate", "baseline-gate", "sigkill", "wrapper"):
+    for name in ("leak-report", "noleak-report", "leak-gate", "baseline-gate", "sigkill", "wrapper",
+                 "short-run"):
         sub.add_parser(name)
     args = parser.parse_args()
     handlers = {
         "run": cmd_run, "leak-report": cmd_leak_report, "noleak-report": cmd_noleak_report,
         "leak-gate": cmd_leak_gate, "baseline-gate": cmd_baseline_gate, "sigkill": cmd_sigkill,
-        "wrapper": cmd_wrapper,
+        "wrapper": cmd_wrapper, "short-run": cmd_short_run,
     }
     try:
         return handlers[args.command](args)
