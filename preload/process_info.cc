@@ -89,11 +89,20 @@ uint64_t ReadRssBytes() {
 }
 
 bool ReadCgroupMemoryCurrent(uint64_t* bytes) {
-  static const std::string path = [] {
-    std::string directory = CgroupV2Directory();
-    return directory.empty() ? std::string() : directory + "/memory.current";
-  }();
-  return !path.empty() && ReadDecimalFile(path.c_str(), bytes);
+  // Found once, kept in static storage with no destructor: a function-local std::string would
+  // register one with __cxa_atexit at the first snapshot, and a snapshot written inline from a
+  // malloc that atexit() itself made (holding glibc's exit-functions lock) would deadlock there.
+  static char path[PATH_MAX];
+  static bool looked = false;
+  if (!looked) {
+    const std::string directory = CgroupV2Directory();
+    if (!directory.empty() && directory.size() + sizeof("/memory.current") <= sizeof(path)) {
+      memcpy(path, directory.data(), directory.size());
+      memcpy(path + directory.size(), "/memory.current", sizeof("/memory.current"));
+    }
+    looked = true;
+  }
+  return path[0] != '\0' && ReadDecimalFile(path, bytes);
 }
 
 std::string ExecutablePath() {

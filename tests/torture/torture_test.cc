@@ -69,7 +69,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Scenario{"exit_paths", {}, {}},
                       Scenario{"longjmp", {}, {}},
                       Scenario{"early_blocks", {}, {}},
-                      Scenario{"exit_mid_snapshot", {}, {}}),
+                      Scenario{"exit_mid_snapshot", {}, {}},
+                      Scenario{"atexit_storm", {}, {}}),
     [](const ::testing::TestParamInfo<Scenario>& info) {
       std::string name = info.param.name;
       auto children = info.param.env.find("CLWLEAK_CHILDREN");
