@@ -103,10 +103,12 @@ CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size
   BusyScope busy;
   if (kind == AllocationKind::kHeap) {
     RecordHeapSample(pointer, size, weight, birth == kBornNow ? CurrentBirthBucket() : birth);
+    PollWriter();
   } else {
+    // No snapshot from here: an allocator (jemalloc) maps memory while it holds its own lock, and a
+    // snapshot written on this thread allocates through that allocator.
     RecordMappingSample(pointer, size, weight);
   }
-  PollWriter();
   return pointer;
 }
 

@@ -82,7 +82,8 @@ bool ForgetHeapBlock(void* pointer, AllocationRecord* record);
 void RestoreHeapBlock(void* pointer, const AllocationRecord& record);
 
 // Defined by runtime.cc: lets the snapshot writer do its work on this thread when the host is
-// single-threaded (SnapshotWriter::Poll). Called after each recorded sample, with a BusyScope held.
+// single-threaded (SnapshotWriter::Poll). Called after each recorded heap sample, with a BusyScope
+// held; never from a mapping hook (an allocator may map memory holding its own lock).
 void PollWriter();
 
 // PollWriter from host code (a sampled free, a request count): nothing when this thread is already
