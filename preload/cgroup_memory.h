@@ -103,7 +103,7 @@ struct CgroupMemoryState {
   uint32_t processes = 0;
 };
 
-inline constexpr size_t kMaxGroupsCounted = 256;
+inline constexpr size_t kMaxGroupsCounted = 64;
 
 // Reads the lineage's limits and the holder's use. `limited` is false when no group has a limit
 // (or none can be read); then nothing else is filled.
