@@ -190,10 +190,10 @@ def start_worker(args, group_directory, output, worker_args, memory_limit=None):
 
     command = [args.worker, *worker_args]
     print("$ " + " ".join(command) + f"   (in {group_directory})", flush=True)
-    return subprocess.Popen(command, env=worker_environment(args, output, memory_limit),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=open(output + ".stderr", "w"), preexec_fn=join_group,
-                            cwd=args.workdir)
+    with open(output + ".stderr", "w") as stderr:
+        return subprocess.Popen(command, env=worker_environment(args, output, memory_limit),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                preexec_fn=join_group, cwd=args.workdir)
 
 
 def analyze_json(args, path, *options):
