@@ -126,6 +126,7 @@ class SnapshotWriter {
   uint64_t start_wall_ns_ = 0;
   uint64_t start_monotonic_ns_ = 0;
   MemoryLimit memory_limit_;
+  std::vector<CgroupMount> cgroup_mounts_;  // read at Start()
   uint32_t stacks_emitted_ = 0;
   std::vector<EmittedCounters> emitted_counters_;
   std::unordered_map<uintptr_t, uint32_t> frame_ids_;
