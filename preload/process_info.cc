@@ -1,10 +1,12 @@
 // /proc and cgroupfs readers; see process_info.h.
 #include "process_info.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -27,16 +29,66 @@ ssize_t ReadSmallFile(const char* path, char* buffer, size_t capacity) {
   return static_cast<ssize_t>(used);
 }
 
-// The cgroup v2 directory of this process ("0::/path" in /proc/self/cgroup), or "".
-std::string CgroupV2Directory() {
-  char buffer[4096];
-  if (ReadSmallFile("/proc/self/cgroup", buffer, sizeof(buffer)) <= 0) return "";
-  char* save = nullptr;
-  for (char* line = strtok_r(buffer, "\n", &save); line != nullptr;
-       line = strtok_r(nullptr, "\n", &save)) {
-    if (strncmp(line, "0::", 3) == 0) return std::string("/sys/fs/cgroup") + (line + 3);
+// The real cgroup files, read with open/read/getdents64 into stack buffers.
+class SystemCgroupFiles final : public CgroupFiles {
+ public:
+  ssize_t Read(const char* path, char* buffer, size_t capacity) override {
+    return ReadSmallFile(path, buffer, capacity);
   }
-  return "";
+
+  long CountLines(const char* path) override {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char buffer[4096];
+    long lines = 0;
+    char last = '\n';
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof(buffer))) > 0) {
+      for (ssize_t i = 0; i < n; ++i) lines += buffer[i] == '\n' ? 1 : 0;
+      last = buffer[n - 1];
+    }
+    close(fd);
+    return lines + (last != '\n' ? 1 : 0);
+  }
+
+  std::vector<std::string> Subdirectories(const char* path) override {
+    std::vector<std::string> names;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return names;
+    // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+    alignas(8) char buffer[4096];
+    long n;
+    while ((n = syscall(SYS_getdents64, fd, buffer, sizeof(buffer))) > 0) {
+      for (long offset = 0; offset < n;) {
+        const char* entry = buffer + offset;
+        unsigned short length;
+        memcpy(&length, entry + 16, sizeof(length));
+        const unsigned char type = static_cast<unsigned char>(entry[18]);
+        const char* name = entry + 19;
+        if (type == DT_DIR && strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+          names.emplace_back(name);
+        }
+        if (length == 0) break;
+        offset += length;
+      }
+    }
+    close(fd);
+    return names;
+  }
+};
+
+// The whole of a /proc file, up to `limit` bytes.
+std::string ReadProcFile(const char* path, size_t limit) {
+  std::string text;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  ssize_t n;
+  while (text.size() < limit && (n = read(fd, buffer, sizeof(buffer))) > 0) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return text;
 }
 
 }  // namespace
@@ -51,30 +103,39 @@ bool ReadDecimalFile(const char* path, uint64_t* value) {
   return true;
 }
 
-MemoryLimit DetectMemoryLimit(uint64_t configured) {
-  if (configured != 0) return {configured, "CLWLEAK_MEMORY_LIMIT"};
+MemoryLimit DetectMemoryLimit(uint64_t configured, const CgroupMemoryState& cgroup) {
+  if (configured != 0) return {configured, "CLWLEAK_MEMORY_LIMIT", true};
   uint64_t bytes;
-  if (ParseSize(getenv("CLW_MEMORY_LIMIT"), &bytes) && bytes > 0) return {bytes, "CLW_MEMORY_LIMIT"};
-  // cgroup v2: the nearest ancestor (self included) with a numeric memory.max.
-  std::string directory = CgroupV2Directory();
-  while (!directory.empty() && directory.size() >= strlen("/sys/fs/cgroup")) {
-    if (ReadDecimalFile((directory + "/memory.max").c_str(), &bytes) && bytes > 0) {
-      return {bytes, "cgroup memory.max"};
-    }
-    if (directory == "/sys/fs/cgroup") break;
-    directory.erase(directory.rfind('/'));
+  if (ParseSize(getenv("CLW_MEMORY_LIMIT"), &bytes) && bytes > 0) {
+    return {bytes, "CLW_MEMORY_LIMIT", true};
   }
-  // cgroup v1: an unlimited group reports a huge number (PAGE_COUNTER_MAX pages).
-  if (ReadDecimalFile("/sys/fs/cgroup/memory/memory.limit_in_bytes", &bytes) && bytes > 0 &&
-      bytes < (1ull << 60)) {
-    return {bytes, "cgroup v1 memory.limit_in_bytes"};
-  }
+  if (cgroup.limited) return {cgroup.limit_bytes, cgroup.limit_source, false};
+  if (uint64_t physical = PhysicalMemoryBytes()) return {physical, "physical memory", false};
+  return {0, "unknown", false};
+}
+
+uint64_t PhysicalMemoryBytes() {
   long pages = sysconf(_SC_PHYS_PAGES);
   long page_size = sysconf(_SC_PAGESIZE);
-  if (pages > 0 && page_size > 0) {
-    return {static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size), "physical memory"};
-  }
-  return {0, "unknown"};
+  if (pages <= 0 || page_size <= 0) return 0;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+}
+
+std::vector<CgroupMount> ReadCgroupMounts() {
+  // A host with thousands of mounts has a mountinfo of a few hundred KiB; the cgroup mounts come
+  // early (systemd mounts them at boot), so a bounded read loses nothing that matters.
+  return ParseCgroupMounts(ReadProcFile("/proc/self/mountinfo", 4u << 20));
+}
+
+CgroupMemoryState ReadCgroupMemory(const std::vector<CgroupMount>& mounts) {
+  char buffer[4096];
+  const ssize_t length = ReadSmallFile("/proc/self/cgroup", buffer, sizeof(buffer));
+  if (length <= 0) return {};
+  std::optional<MemoryCgroup> cgroup =
+      LocateMemoryCgroup(std::string_view(buffer, static_cast<size_t>(length)), mounts);
+  if (!cgroup) return {};
+  SystemCgroupFiles files;
+  return ReadCgroupMemoryState(*cgroup, files);
 }
 
 uint64_t ReadRssBytes() {
@@ -86,23 +147,6 @@ uint64_t ReadRssBytes() {
   resident_pages = strtoull(cursor, &cursor, 10);
   (void)size_pages;
   return resident_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
-bool ReadCgroupMemoryCurrent(uint64_t* bytes) {
-  // Found once, kept in static storage with no destructor: a function-local std::string would
-  // register one with __cxa_atexit at the first snapshot, and a snapshot written inline from a
-  // malloc that atexit() itself made (holding glibc's exit-functions lock) would deadlock there.
-  static char path[PATH_MAX];
-  static bool looked = false;
-  if (!looked) {
-    const std::string directory = CgroupV2Directory();
-    if (!directory.empty() && directory.size() + sizeof("/memory.current") <= sizeof(path)) {
-      memcpy(path, directory.data(), directory.size());
-      memcpy(path + directory.size(), "/memory.current", sizeof("/memory.current"));
-    }
-    looked = true;
-  }
-  return path[0] != '\0' && ReadDecimalFile(path, bytes);
 }
 
 std::string ExecutablePath() {

@@ -68,7 +68,8 @@ bool SnapshotWriter::Start() {
   InitMonotonicCondition(&done_);
   start_wall_ns_ = WallNanos();
   start_monotonic_ns_ = MonotonicNanos();
-  memory_limit_ = DetectMemoryLimit(g_config.memory_limit);
+  cgroup_mounts_ = ReadCgroupMounts();
+  memory_limit_ = DetectMemoryLimit(g_config.memory_limit, ReadCgroupMemory(cgroup_mounts_));
   // The original process creates its file at once, so a bad path is reported at start-up.
   if (!forked_child_ && !EnsureFileOpen()) return false;
   ScheduleFirstSnapshot();
@@ -374,6 +375,8 @@ void SnapshotWriter::BuildHeader(proto::Header* header) const {
   header->set_sample_rate_bytes(g_config.sample_rate);
   header->set_memory_limit_bytes(memory_limit_.bytes);
   header->set_memory_limit_source(memory_limit_.source);
+  header->set_memory_limit_explicit(memory_limit_.explicit_setting);
+  header->set_physical_memory_bytes(PhysicalMemoryBytes());
   header->set_page_size(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
   header->set_unwinder(g_config.unwinder == Unwinder::kFramePointer ? "fp" : "libunwind");
   header->set_max_depth(g_config.max_depth);
@@ -467,8 +470,19 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
   snapshot.set_monotonic_ns(MonotonicNanos());
   snapshot.set_requests(CurrentRequests());
   snapshot.set_rss_bytes(ReadRssBytes());
-  uint64_t cgroup_current;
-  if (ReadCgroupMemoryCurrent(&cgroup_current)) snapshot.set_cgroup_memory_current(cgroup_current);
+  // Limits change while a process runs (systemctl set-property, a pod resized in place): the
+  // cgroup's is read again for every snapshot, even when a variable sets the limit, so that the
+  // report can say when the two differ.
+  const CgroupMemoryState cgroup = ReadCgroupMemory(cgroup_mounts_);
+  if (cgroup.limited) {
+    snapshot.set_memory_limit_bytes(cgroup.limit_bytes);
+    snapshot.set_memory_limit_source(cgroup.limit_source);
+    snapshot.set_cgroup_process_count(cgroup.processes);
+  }
+  if (cgroup.has_in_use) {
+    snapshot.set_cgroup_memory_current(cgroup.in_use_bytes);
+    snapshot.set_memory_in_use_source(cgroup.in_use_source);
+  }
   UpdateBirthBuckets(&snapshot);
 
   DefineNewStacks(&snapshot);

@@ -135,6 +135,7 @@ class SnapshotWriter {
   uint64_t start_wall_ns_ = 0;
   uint64_t start_monotonic_ns_ = 0;
   MemoryLimit memory_limit_;
+  std::vector<CgroupMount> cgroup_mounts_;  // read at Start()
   struct BirthBucketStart {
     uint64_t monotonic_ns;
     uint64_t requests;

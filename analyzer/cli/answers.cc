@@ -37,7 +37,56 @@ std::string MemoryPhrase(const analysis::FileReport& file) {
   } else {
     text = "limit unknown: give --memory-limit";
   }
-  return text + ", " + analysis::FormatBytes(file.memory.in_use_bytes) + " in use";
+  text += ", " + analysis::FormatBytes(file.memory.in_use_bytes) + " in use";
+  if (file.memory.in_use_processes > 1) {
+    text += " by " + std::to_string(file.memory.in_use_processes) + " processes";
+  }
+  return text;
+}
+
+std::string LimitCheckPhrase(const analysis::FileReport& file) {
+  const analysis::MemoryReport& memory = file.memory;
+  const std::string setting =
+      memory.limit_source + " (" + analysis::FormatBytes(memory.limit_bytes) + ")";
+  const std::string enforced =
+      analysis::FormatBytes(memory.enforced_limit_bytes) + " from " + memory.enforced_limit_source;
+  switch (memory.limit_check) {
+    case analysis::LimitCheck::kNotRecorded:
+    case analysis::LimitCheck::kEnforced:
+    case analysis::LimitCheck::kSettingMatches:
+      return "";
+    case analysis::LimitCheck::kSettingBelow:
+      return setting + " is below the limit the kernel enforces, " + enforced;
+    case analysis::LimitCheck::kSettingAbove:
+      return setting + " is above the limit the kernel enforces, " + enforced +
+             ": the kernel kills the process at its own limit, before the projected time; fix the "
+             "setting or remove it";
+  }
+  return "";
+}
+
+std::string SharedUsePhrase(const analysis::FileReport& file) {
+  if (file.memory.in_use_processes <= 1) return "";
+  return "memory in use is the cgroup's, shared by " +
+         std::to_string(file.memory.in_use_processes) +
+         " processes: the projection counts this process's growth only, so the others' growth "
+         "brings the kill sooner";
+}
+
+std::string LimitChangesPhrase(const analysis::FileReport& file) {
+  const auto& changes = file.memory.enforced_limit_changes;
+  if (changes.size() <= 1) return "";
+  std::string text = "the kernel's limit changed during the run: ";
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (i > 0) text += ", then ";
+    text += analysis::FormatBytes(changes[i].limit_bytes);
+    if (i == 0 || changes[i].limit_source != changes[i - 1].limit_source) {
+      text += " (" + changes[i].limit_source + ")";
+    }
+    text += " from " + analysis::FormatDuration(changes[i].seconds);
+  }
+  if (file.memory.enforced_limit_changes_truncated) text += ", and more changes after";
+  return text;
 }
 
 std::string TimeToOomPhrase(const analysis::FileReport& file) {

@@ -25,8 +25,19 @@ std::string RateWithInterval(const analysis::Rate& rate, const std::string& per)
 std::string LeakRateText(const std::optional<analysis::Rate>& per_n,
                          const std::optional<analysis::Rate>& per_hour, uint64_t per_requests);
 
-// "limit 2.0 GiB from cgroup memory.max, 1.21 GiB in use" (or "limit unknown: ...").
+// "limit 2.0 GiB from cgroup memory.max, 1.21 GiB in use" (or "limit unknown: ..."), with " by 3
+// processes" after "in use" when the cgroup's use is shared.
 std::string MemoryPhrase(const analysis::FileReport& file);
+
+// When a setting gives a limit other than the kernel's: "CLW_MEMORY_LIMIT (2.0 GiB) is above the
+// limit the kernel enforces, 400 MiB from cgroup v1 ...: ..."; "" otherwise.
+std::string LimitCheckPhrase(const analysis::FileReport& file);
+
+// When the memory in use is a cgroup's shared by several processes, a sentence saying so; "".
+std::string SharedUsePhrase(const analysis::FileReport& file);
+
+// When the kernel's limit changed during the run, each value and when it began; "" otherwise.
+std::string LimitChangesPhrase(const analysis::FileReport& file);
 
 // "3h 58m" when projected, else "none projected, <reason>".
 std::string TimeToOomPhrase(const analysis::FileReport& file);

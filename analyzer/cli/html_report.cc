@@ -210,6 +210,10 @@ void WriteFacts(std::ostringstream& out, const FileReport& file) {
                      FormatBytes(file.memory.rss_bytes) + ", in use " +
                      FormatBytes(file.memory.in_use_bytes) + " (" + file.memory.in_use_source +
                      ")");
+  for (const std::string& phrase :
+       {LimitCheckPhrase(file), LimitChangesPhrase(file), SharedUsePhrase(file)}) {
+    if (!phrase.empty()) fact("memory limit", phrase);
+  }
   fact("complete",
        file.complete
            ? "true (ended cleanly)"

@@ -26,6 +26,33 @@ Json Interval(const std::optional<Rate>& rate) {
   return rate ? Json::array({JsonNumber(rate->lo), JsonNumber(rate->hi)}) : Json(nullptr);
 }
 
+const char* LimitCheckName(analysis::LimitCheck check) {
+  switch (check) {
+    case analysis::LimitCheck::kNotRecorded:
+      return "not_recorded";
+    case analysis::LimitCheck::kEnforced:
+      return "enforced";
+    case analysis::LimitCheck::kSettingMatches:
+      return "setting_matches";
+    case analysis::LimitCheck::kSettingBelow:
+      return "setting_below";
+    case analysis::LimitCheck::kSettingAbove:
+      return "setting_above";
+  }
+  return "not_recorded";
+}
+
+// The kernel's limit over the run: its first value and each change.
+Json EnforcedLimitChangesJson(const analysis::MemoryReport& memory) {
+  Json changes = Json::array();
+  for (const analysis::EnforcedLimitChange& change : memory.enforced_limit_changes) {
+    changes.push_back({{"seconds", JsonNumber(change.seconds)},
+                       {"limit_bytes", JsonNumber(change.limit_bytes)},
+                       {"limit_source", change.limit_source}});
+  }
+  return changes;
+}
+
 std::string Hex(uint64_t value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "0x%llx", static_cast<unsigned long long>(value));
@@ -138,6 +165,16 @@ Json FileJson(const FileReport& file) {
       {"rss_growth_bytes_per_s", file.memory.rss_growth_bytes_per_s
                                      ? JsonNumber(*file.memory.rss_growth_bytes_per_s)
                                      : Json(nullptr)}};
+  const bool has_enforced = file.memory.enforced_limit_bytes > 0;
+  json["memory"]["enforced_limit_bytes"] =
+      has_enforced ? JsonNumber(file.memory.enforced_limit_bytes) : Json(nullptr);
+  json["memory"]["enforced_limit_source"] =
+      has_enforced ? Json(file.memory.enforced_limit_source) : Json(nullptr);
+  json["memory"]["limit_check"] = LimitCheckName(file.memory.limit_check);
+  json["memory"]["enforced_limit_changes"] = EnforcedLimitChangesJson(file.memory);
+  json["memory"]["in_use_processes"] =
+      file.memory.in_use_processes > 0 ? Json(file.memory.in_use_processes) : Json(nullptr);
+  json["memory"]["in_use_shared"] = file.memory.in_use_processes > 1;
   json["leak"] = LeakJson(file.leak, file.per_requests);
   json["leak"]["growth_bytes_per_s"] = JsonNumber(file.leak.growth_bytes_per_s);
   json["time_to_oom_s"] = file.oom.projected ? JsonNumber(file.oom.seconds) : Json(nullptr);

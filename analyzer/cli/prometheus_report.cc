@@ -113,7 +113,7 @@ std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
       "Live heap and mmap bytes at the last snapshot, by the module the stacks are attributed to.");
   Family* limit = metrics.Add("clwleak_memory_limit_bytes", "The memory limit; absent when unknown.");
   Family* in_use = metrics.Add("clwleak_memory_in_use_bytes",
-                               "Memory in use at the last snapshot (cgroup memory.current or RSS).");
+                               "Memory in use at the last snapshot (the cgroup's, or RSS).");
   Family* heap_live = metrics.Add("clwleak_heap_live_bytes",
                                   "Live bytes of every profiled stack at the last snapshot.");
   Family* duration = metrics.Add("clwleak_duration_seconds", "Profiled time of the file.");

@@ -99,6 +99,9 @@ void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileRepo
   out << "[clw] Estimated time to OOM: "
       << (file.oom.projected ? paint(TimeToOomPhrase(file), Style::kWarn) : TimeToOomPhrase(file))
       << " (" << MemoryPhrase(file) << ")\n";
+  if (file.memory.limit_check == analysis::LimitCheck::kSettingAbove) {
+    out << paint("[clw] Warning: " + LimitCheckPhrase(file), Style::kWarn) << "\n";
+  }
 }
 
 void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& file) {
@@ -170,6 +173,10 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
   }
   out << ", in use " << FormatBytes(file.memory.in_use_bytes) << " ("
       << file.memory.in_use_source << ")\n";
+  for (const std::string& phrase :
+       {LimitCheckPhrase(file), LimitChangesPhrase(file), SharedUsePhrase(file)}) {
+    if (!phrase.empty()) out << "  memory limit:    " << phrase << "\n";
+  }
   out << "  complete:        " << (file.complete ? "true" : "false");
   if (file.complete) {
     out << " (ended cleanly after the final snapshot)";

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "attribution.h"
+#include "memory_limit.h"
 #include "series_recorder.h"
 #include "snapshot_reader.h"
 #include "units.h"
@@ -96,9 +97,14 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   uint64_t previous_requests = 0;
   uint64_t idle_since_observed = 0;
   bool teardown_excluded = false;
+  EnforcedLimitHistory enforced_limit(header);
+  std::string in_use_source;  // of the last snapshot observed
+  uint32_t in_use_processes = 0;
   while ((status = reader->Next()) == ReadStatus::kSnapshot) {
     if (options.on_progress) options.on_progress(reader->file_bytes_read(), reader->file_size());
     const proto::Snapshot& snapshot = reader->last_snapshot();
+    // The limit is a fact of the time, whatever the snapshot shows of the worker.
+    enforced_limit.Observe(snapshot);
     // The exit snapshot is taken after the program's destructors ran. When it shows memory freed
     // since the last snapshot, that is teardown (caches and pools released), not how the worker
     // behaved: with enough snapshots of the running process, it is left out of the growth series,
@@ -116,6 +122,14 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
       continue;
     }
     recorder.Observe(snapshot, header.start_monotonic_ns());
+    if (snapshot.has_cgroup_memory_current()) {
+      in_use_source = snapshot.memory_in_use_source().empty() ? "cgroup memory.current"
+                                                              : snapshot.memory_in_use_source();
+      in_use_processes = snapshot.cgroup_process_count();
+    } else {
+      in_use_source = "rss";
+      in_use_processes = 0;
+    }
     previous_heap_live = snapshot.heap_live_bytes();
     previous_requests = snapshot.requests();
     idle_since_observed = 0;
@@ -156,7 +170,8 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     file.memory.rss_bytes = last.rss_bytes;
     file.memory.heap_live_bytes = last.heap_live_bytes;
     file.memory.in_use_bytes = last.cgroup_memory_current.value_or(last.rss_bytes);
-    file.memory.in_use_source = last.cgroup_memory_current ? "cgroup memory.current" : "rss";
+    file.memory.in_use_source = in_use_source;
+    file.memory.in_use_processes = in_use_processes;
     file.timeline.reserve(n);
     for (const RunPoint& point : points) {
       file.timeline.push_back(TimelinePoint{point.seconds, point.requests, point.heap_live_bytes,
@@ -164,14 +179,7 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
                                             point.rss_bytes});
     }
   }
-  if (options.memory_limit) {
-    file.memory.limit_bytes = static_cast<double>(*options.memory_limit);
-    file.memory.limit_source = "--memory-limit";
-  } else {
-    file.memory.limit_bytes = static_cast<double>(header.memory_limit_bytes());
-    file.memory.limit_source =
-        header.memory_limit_source().empty() ? "file header" : header.memory_limit_source();
-  }
+  ResolveMemoryLimit(header, enforced_limit, options.memory_limit, &file.memory);
   if (idle_since_observed > 0) {
     file.notes.push_back(FormatCount(idle_since_observed) +
                          " snapshot(s) after the last request are not part of the fit (shutdown "

@@ -70,11 +70,39 @@ struct LeakSummary {
   double growth_hi_bytes_per_s = 0;
 };
 
+// How the limit a projection uses compares with the limit the kernel enforces.
+enum class LimitCheck {
+  kNotRecorded,     // the file does not record the kernel's limit (an older preload wrote it)
+  kEnforced,        // no setting: the limit used is the kernel's
+  kSettingMatches,  // a setting (--memory-limit, a variable) equal to it
+  kSettingBelow,    // a setting below it: the projection is the more cautious one
+  kSettingAbove,    // a setting above it: a configuration error, the kernel kills first
+};
+
+// The kernel's limit from some point of the run on.
+struct EnforcedLimitChange {
+  double seconds = 0;  // since profiling started: the first snapshot that showed it
+  double limit_bytes = 0;
+  std::string limit_source;
+};
+
 struct MemoryReport {
   double limit_bytes = 0;           // 0 = unknown
-  std::string limit_source;         // e.g. "cgroup memory.max", "--memory-limit"
+  std::string limit_source;         // e.g. "cgroup v2 memory.max of /x", "--memory-limit"
+  // The limit the kernel enforces as of the last snapshot: the cgroup's, else physical memory.
+  double enforced_limit_bytes = 0;  // 0 = not recorded
+  std::string enforced_limit_source;
+  LimitCheck limit_check = LimitCheck::kNotRecorded;
+  // The kernel's limit over the run: the first value and each change (empty: not recorded).
+  std::vector<EnforcedLimitChange> enforced_limit_changes;
+  bool enforced_limit_changes_truncated = false;  // more changes than listed
   double in_use_bytes = 0;          // at the last snapshot
-  std::string in_use_source;        // "cgroup memory.current" or "rss"
+  // "rss", "cgroup memory.current" (older files), or the cgroup files the preload read, e.g.
+  // "cgroup v2 memory.current - inactive_file of /system.slice/foo.service"
+  std::string in_use_source;
+  // Processes whose memory in_use_bytes counts (those of the cgroup holding the limit, this one
+  // included); more than 1: shared. 0 = not counted (RSS, or an older file).
+  uint32_t in_use_processes = 0;
   double heap_live_bytes = 0;       // at the last snapshot (estimate)
   double rss_bytes = 0;             // at the last snapshot
   std::optional<double> rss_growth_bytes_per_s;  // RSS trend over the window, for comparison

@@ -194,6 +194,10 @@ uint64_t SyntheticProfile::WriteSnapshot(const SnapshotFacts& facts, bool final)
   snapshot.set_requests(facts.requests);
   snapshot.set_rss_bytes(facts.rss_bytes);
   if (facts.cgroup_memory_current) snapshot.set_cgroup_memory_current(*facts.cgroup_memory_current);
+  snapshot.set_memory_in_use_source(facts.memory_in_use_source);
+  snapshot.set_memory_limit_bytes(facts.memory_limit_bytes);
+  snapshot.set_memory_limit_source(facts.memory_limit_source);
+  snapshot.set_cgroup_process_count(facts.cgroup_process_count);
   for (auto& module : pending_modules_) *snapshot.add_new_modules() = module;
   for (auto& frame : pending_frames_) *snapshot.add_new_frames() = frame;
   for (auto& stack : pending_stacks_) *snapshot.add_new_stacks() = stack;

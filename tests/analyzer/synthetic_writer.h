@@ -67,6 +67,10 @@ struct SnapshotFacts {
   double seconds = 0;  // since the header's start; becomes monotonic_ns and wall_time_unix_ns
   uint64_t rss_bytes = 0;
   std::optional<uint64_t> cgroup_memory_current;
+  std::string memory_in_use_source;  // of cgroup_memory_current; empty as in older files
+  uint64_t memory_limit_bytes = 0;   // the cgroup limit the kernel enforces; 0 = none
+  std::string memory_limit_source;
+  uint32_t cgroup_process_count = 0;
   proto::Drops drops;
 };
 
