@@ -2,7 +2,8 @@
 // corpus (tests/fuzz/data, real libclwleak.so output) is read with ReadWholeFile and reduced to a
 // digest of everything it defines (header, modules, frames, stacks, last counters, last snapshot).
 // The expected digests were taken with the reader of the time the files were written, so a change
-// to proto/clwleak.proto that alters how old bytes decode fails here.
+// to proto/clwleak.proto that alters how old bytes decode fails here. A file that reader could not
+// read (a text field that was not UTF-8) reads now.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -102,7 +103,7 @@ std::string Describe(const WholeFile& file) {
          " stacks=" + std::to_string(state.stacks.size()) + " digest=" + digest.Hex();
 }
 
-TEST(OldFiles, EverySeedFileDecodesAsItDidWhenItWasWritten) {
+TEST(OldFiles, SeedFilesDecodeAsTheyDidWhenTheyWereWritten) {
   // Taken with the reader of the format's first release.
   const std::map<std::string, std::string> expected = {
       {"ls-exact.pb", "snapshots=4 modules=2 frames=81 stacks=38 digest=5b83140dc91452d1"},
@@ -118,6 +119,19 @@ TEST(OldFiles, EverySeedFileDecodesAsItDidWhenItWasWritten) {
     ASSERT_TRUE(file.opened) << name << ": " << file.error;
     EXPECT_EQ(Describe(file), description) << name;
   }
+}
+
+TEST(OldFiles, AFileWithAnArgumentThatIsNotUtf8Reads) {
+  // `/bin/echo $'caf\xe9'` in exact mode, written when the text fields were `string`: the writer
+  // logged about the argument, wrote its bytes all the same, and the reader of the time rejected
+  // the header, so the whole file was lost.
+  const WholeFile file = ReadWholeFile(std::string(FUZZ_DATA_DIR) + "/echo-nonutf8-arg.pb");
+  ASSERT_TRUE(file.opened) << file.error;
+  EXPECT_TRUE(file.complete);
+  ASSERT_EQ(file.header.cmdline_size(), 2);
+  EXPECT_EQ(file.header.cmdline(0), "/bin/echo");
+  EXPECT_EQ(file.header.cmdline(1), "caf\xE9");
+  EXPECT_FALSE(file.state.stacks.empty());
 }
 
 }  // namespace
