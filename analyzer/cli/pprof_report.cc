@@ -28,7 +28,7 @@ class ProfileBuilder {
   ProfileBuilder() { String(""); }
 
   // Host bytes are escaped (EscapeBytes): profile.proto's strings are proto3 `string`, which
-  // protobuf (and Go's pprof) reject when they are not UTF-8.
+  // protobuf parsers reject when it is not UTF-8.
   int64_t String(const std::string& bytes) {
     std::string text = EscapeBytes(bytes);
     auto [it, inserted] = strings_.emplace(text, profile_.string_table_size());
