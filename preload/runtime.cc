@@ -17,6 +17,7 @@
 
 #include "capture.h"
 #include "counter_shards.h"
+#include "protobuf_log.h"
 #include "real_functions.h"
 #include "snapshot_writer.h"
 #include "stack_cache.h"
@@ -69,6 +70,8 @@ void ChildAfterFork() {
 bool StartProfiling() {
   g_config = ParseConfig([](const char* name) -> const char* { return getenv(name); });
   if (g_config.disabled) return false;
+  // Before the writer builds its first message (the header, below).
+  InstallProtobufLogFilter();
   // Inline mode keeps sampled blocks' records in the blocks: no allocation table to map.
   const bool need_table = !InlineBookkeeping();
   if ((need_table && !g_allocations.Init(g_config.table_capacity)) ||

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "byte_escape.h"
+
 namespace clwleak::cli {
 namespace {
 
@@ -39,9 +41,9 @@ std::string FoldedFrameName(const analysis::FrameReport& frame) {
   } else {
     name = "[unknown]";
   }
+  name = EscapeBytes(name);
   for (char& c : name) {
     if (c == ';') c = ':';
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   }
   return name;
 }

@@ -14,7 +14,8 @@
 namespace clwleak::cli {
 
 // A frame's name in a folded line: the function, else `module+0xoffset`, else `[unknown]`, with
-// the separators of the format (';', newlines) replaced so that each frame stays one field.
+// host bytes escaped (EscapeBytes, byte_escape.h: valid UTF-8, no newline or other control
+// character) and the format's frame separator ';' replaced by ':', so each frame stays one field.
 std::string FoldedFrameName(const analysis::FrameReport& frame);
 
 // One line of the folded report: frame names root first, and the whole-byte value.

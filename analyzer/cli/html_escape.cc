@@ -1,9 +1,12 @@
 // HTML and in-script JSON escaping; see html_escape.h.
 #include "html_escape.h"
 
+#include "byte_escape.h"
+
 namespace clwleak::cli {
 
-std::string EscapeHtml(std::string_view text) {
+std::string EscapeHtml(std::string_view bytes) {
+  const std::string text = EscapeBytes(bytes);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {

@@ -8,7 +8,8 @@
 
 namespace clwleak::cli {
 
-// Replaces & < > " ' by character references: safe in element content and quoted attributes.
+// Escapes host bytes with EscapeBytes (byte_escape.h), then replaces & < > " ' by character
+// references: valid UTF-8, safe in element content and quoted attributes.
 std::string EscapeHtml(std::string_view text);
 
 // JSON text made safe inside <script type="application/json">: '<', '>' and '&' (which can only

@@ -352,8 +352,9 @@ bool RenderHtml(const std::vector<FileReport>& files, const AggregateReport* agg
          " Drawn with:</p><ul>";
   std::istringstream notices{std::string(assets.notice)};
   for (std::string line; std::getline(notices, line);) out << "<li>" << H(line) << "</li>";
-  const std::string data =
-      DataJson(files, aggregate).dump(-1, ' ', false, Json::error_handler_t::replace);
+  Json data_json = DataJson(files, aggregate);
+  EscapeStrings(&data_json);
+  const std::string data = data_json.dump(-1, ' ', false, Json::error_handler_t::replace);
   out << "</ul></footer>\n<script type=\"application/json\" id=\"clw-report-data\">"
       << EscapeJsonForScript(data) << "</script>\n<script>\n"
       << assets.library_script << "\n</script>\n<script>\n"

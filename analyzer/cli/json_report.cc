@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "byte_escape.h"
+
 namespace clwleak::cli {
 namespace {
 
@@ -206,6 +208,14 @@ Json FileJson(const FileReport& file) {
 
 Json JsonNumber(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
 
+void EscapeStrings(Json* json) {
+  if (json->is_string()) {
+    *json = EscapeBytes(json->get_ref<const std::string&>());
+  } else if (json->is_structured()) {
+    for (Json& value : *json) EscapeStrings(&value);
+  }
+}
+
 Json TimelineJson(const FileReport& file) {
   Json timeline = Json::array();
   for (const analysis::TimelinePoint& point : file.timeline) {
@@ -226,6 +236,7 @@ std::string RenderJson(const std::vector<FileReport>& files, const AggregateRepo
     Json file = FileJson(files.front());
     for (auto& [key, value] : file.items()) json[key] = std::move(value);
     json["gate"] = GateJson(gate);
+    EscapeStrings(&json);
     return json.dump(2) + "\n";
   }
   // Several files: the contract's fields over the fleet, then each file in full.
@@ -270,6 +281,7 @@ std::string RenderJson(const std::vector<FileReport>& files, const AggregateRepo
   Json per_file = Json::array();
   for (const FileReport& file : files) per_file.push_back(FileJson(file));
   json["files"] = std::move(per_file);
+  EscapeStrings(&json);
   return json.dump(2) + "\n";
 }
 

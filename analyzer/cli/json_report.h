@@ -17,6 +17,10 @@ inline constexpr const char* kReportSchema = "clwleak-report/1";
 // which JSON cannot hold) and a file's timeline.
 nlohmann::ordered_json JsonNumber(double value);
 nlohmann::ordered_json TimelineJson(const analysis::FileReport& file);
+// Every string value in `json` through EscapeBytes (byte_escape.h): names from the host become
+// valid UTF-8 without control characters, in whichever field they are. Applied to the whole report
+// just before it is written, and to the data the HTML report embeds.
+void EscapeStrings(nlohmann::ordered_json* json);
 
 std::string RenderJson(const std::vector<analysis::FileReport>& files,
                        const analysis::AggregateReport* aggregate,

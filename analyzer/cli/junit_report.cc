@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "analysis.h"
+#include "byte_escape.h"
 #include "units.h"
 
 namespace clwleak::cli {
@@ -27,21 +28,23 @@ std::string RateText(const std::optional<analysis::Rate>& rate, const std::strin
   return rate ? analysis::FormatBytes(rate->value) + unit : "unknown";
 }
 
+// Multi-line text: each name is escaped on its own (EscapeBytes), so that none can add a line.
 std::string SiteDetails(const analysis::FileReport& file) {
   const analysis::SiteReport* site = TopLeak(file);
   if (site == nullptr) return "top site: none (no stack leaks)\n";
   const std::string per_n = " per " + analysis::FormatCount(file.per_requests) + " requests";
-  std::string text = "top site: " + analysis::DescribeSite(*site) + ", " +
+  std::string text = "top site: " + EscapeBytes(analysis::DescribeSite(*site)) + ", " +
                      RateText(site->per_n_requests, per_n) + ", " +
                      RateText(site->per_hour, " per hour") + "\nstack:\n";
   for (size_t i = 0; i < site->frames.size(); ++i) {
     const analysis::FrameReport& frame = site->frames[i];
     text += "  #" + std::to_string(i) + " " +
-            (frame.function.empty() ? std::string("??") : frame.function);
+            (frame.function.empty() ? std::string("??") : EscapeBytes(frame.function));
     if (!frame.file.empty()) {
-      text += "  " + frame.file + (frame.line > 0 ? ":" + std::to_string(frame.line) : "");
+      text += "  " + EscapeBytes(frame.file) +
+              (frame.line > 0 ? ":" + std::to_string(frame.line) : "");
     }
-    if (!frame.module.empty()) text += "  (" + frame.module + ")";
+    if (!frame.module.empty()) text += "  (" + EscapeBytes(frame.module) + ")";
     text += "\n";
   }
   return text;
@@ -65,17 +68,16 @@ std::string FailureFor(const analysis::GateReport& gate, const std::string& flag
 
 std::string EscapeXml(const std::string& text, bool attribute) {
   std::string out;
-  for (unsigned char c : text) {
+  const ControlCharacters controls =
+      attribute ? ControlCharacters::kEscapeAll : ControlCharacters::kKeepNewlineAndTab;
+  for (char c : EscapeBytes(text, controls)) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
-      case '\n': out += attribute ? "&#10;" : "\n"; break;
-      case '\t': out += attribute ? "&#9;" : "\t"; break;
-      default:
-        out += c < 0x20 ? '?' : static_cast<char>(c);  // not representable in XML 1.0
+      default: out += c;
     }
   }
   return out;
@@ -94,8 +96,8 @@ std::string RenderJunit(const std::vector<analysis::FileReport>& files,
       test.name = name;
       test.file = file.path;
       test.failure_message = FailureFor(gate, flag, file.path);
-      test.details = "gate: " + name + "\nlimit: " + limit + "\nmeasured: " + measured + "\nfile: " +
-                     file.path + "\n" + facts;
+      test.details = "gate: " + EscapeBytes(name) + "\nlimit: " + limit + "\nmeasured: " +
+                     measured + "\nfile: " + EscapeBytes(file.path) + "\n" + facts;
       cases.push_back(std::move(test));
     };
     if (options.fail_on_leak) {
@@ -131,8 +133,8 @@ std::string RenderJunit(const std::vector<analysis::FileReport>& files,
       test.file = file.path;
       test.details = "no gate requested (--fail-on-leak, --fail-on-leak-per-hour, --baseline)\n"
                      "leak: " + RateText(file.leak.per_n_requests, per_n) + ", " +
-                     RateText(file.leak.per_hour, " per hour") + "\nfile: " + file.path + "\n" +
-                     facts;
+                     RateText(file.leak.per_hour, " per hour") + "\nfile: " +
+                     EscapeBytes(file.path) + "\n" + facts;
       cases.push_back(std::move(test));
     }
   }

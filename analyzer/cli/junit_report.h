@@ -21,9 +21,10 @@ std::string RenderJunit(const std::vector<analysis::FileReport>& files,
                         const analysis::FileReport* baseline,
                         const analysis::GateOptions& options, const analysis::GateReport& gate);
 
-// Escapes text for XML (& < > " ') and replaces the control characters XML 1.0 cannot carry. In an
-// attribute value (`attribute`) newlines and tabs become character references, since a parser
-// would otherwise normalise them to spaces; in character data they stay as they are.
+// Escapes host bytes with EscapeBytes (byte_escape.h), which leaves only characters XML 1.0 can
+// carry, then & < > " ' for XML. An attribute value (`attribute`) is one line: every control
+// character is escaped, since a parser would normalise a newline or tab to a space; character
+// data keeps the newlines and tabs the report laid it out with.
 std::string EscapeXml(const std::string& text, bool attribute = true);
 
 }  // namespace clwleak::cli

@@ -1,7 +1,8 @@
 // clw-leak-analyze: the offline analyzer's command line. Parses flags, analyses each file with
 // clwleak_analysis (with a progress bar on a terminal), evaluates the gates and writes the report
 // in the format asked for. Exit codes (DESIGN.md): 0 report written and every gate passed, 1 a
-// gate failed, 2 usage error or unreadable input.
+// gate failed, 2 usage error or unreadable input. Messages on stderr name files and arguments
+// through EscapeBytes; protobuf's own messages are worded here too (ProtobufProblem).
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <iostream>
 
 #include "analysis.h"
+#include "byte_escape.h"
 #include "folded_report.h"
 #include "gates.h"
 #include "html_assets.h"
@@ -19,6 +21,7 @@
 #include "pprof_report.h"
 #include "progress_bar.h"
 #include "prometheus_report.h"
+#include "protobuf_messages.h"
 #include "terminal.h"
 #include "text_report.h"
 
@@ -29,18 +32,29 @@ constexpr int kExitGateFailed = 1;
 constexpr int kExitUsage = 2;
 
 int Fail(const std::string& message) {
-  std::cerr << "clw-leak-analyze: " << message << "\n";
+  std::cerr << "clw-leak-analyze: " << clwleak::cli::EscapeBytes(message) << "\n";
   return kExitUsage;
+}
+
+// protobuf met a problem in a message it read or wrote for us. Every text field of the snapshot
+// format is `bytes` and the pprof writer escapes its strings, so this is a bug of ours: said as
+// one, in our words, instead of protobuf's log line.
+void ProtobufProblem(const std::string& text, bool fatal) {
+  std::cerr << "clw-leak-analyze: internal error" << (fatal ? " (fatal)" : "")
+            << ": the protobuf library reported: " << clwleak::cli::EscapeBytes(text)
+            << "; please report this with the file that caused it\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace clwleak;
+  analysis::RouteProtobufMessages(&ProtobufProblem);
   cli::CliOptions options;
   std::string error;
   if (!cli::ParseCommandLine(argc, argv, &options, &error)) {
-    std::cerr << "clw-leak-analyze: " << error << "\nTry 'clw-leak-analyze --help'.\n";
+    std::cerr << "clw-leak-analyze: " << cli::EscapeBytes(error)
+              << "\nTry 'clw-leak-analyze --help'.\n";
     return kExitUsage;
   }
   if (options.help) {
@@ -125,7 +139,7 @@ int main(int argc, char** argv) {
     if (!out) return Fail(options.output + ": cannot write the report");
   }
   for (const std::string& failure : gate.failures) {
-    std::cerr << "[clw] gate failed: " << failure << "\n";
+    std::cerr << "[clw] gate failed: " << cli::EscapeBytes(failure) << "\n";
   }
   return gate.passed ? kExitOk : kExitGateFailed;
 }

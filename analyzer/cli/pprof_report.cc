@@ -10,6 +10,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "byte_escape.h"
 #include "profile.pb.h"
 #include "snapshot_reader.h"
 
@@ -26,9 +27,12 @@ class ProfileBuilder {
  public:
   ProfileBuilder() { String(""); }
 
-  int64_t String(const std::string& text) {
+  // Host bytes are escaped (EscapeBytes): profile.proto's strings are proto3 `string`, which
+  // protobuf parsers reject when it is not UTF-8.
+  int64_t String(const std::string& bytes) {
+    std::string text = EscapeBytes(bytes);
     auto [it, inserted] = strings_.emplace(text, profile_.string_table_size());
-    if (inserted) profile_.add_string_table(text);
+    if (inserted) profile_.add_string_table(std::move(text));
     return it->second;
   }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "byte_escape.h"
 #include "units.h"
 
 namespace clwleak::cli {
@@ -39,7 +40,7 @@ ProgressBar::ProgressBar(int fd) : fd_(fd), enabled_(isatty(fd) == 1) {}
 
 void ProgressBar::StartFile(const std::string& path, size_t index, size_t count) {
   Finish();
-  label_ = "reading " + Basename(path);
+  label_ = "reading " + EscapeBytes(Basename(path));
   if (count > 1) label_ += " (" + std::to_string(index) + "/" + std::to_string(count) + ")";
   started_ = std::chrono::steady_clock::now();
 }

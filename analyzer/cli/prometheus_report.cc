@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 
+#include "byte_escape.h"
+
 namespace clwleak::cli {
 namespace {
 
@@ -78,7 +80,7 @@ void Put(Family* family, Labels labels, std::optional<double> value) {
 
 std::string EscapeLabelValue(const std::string& value) {
   std::string out;
-  for (char c : value) {
+  for (char c : EscapeBytes(value)) {
     if (c == '\\') out += "\\\\";
     else if (c == '"') out += "\\\"";
     else if (c == '\n') out += "\\n";

@@ -18,7 +18,8 @@ namespace clwleak::cli {
 std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
                              const analysis::GateReport& gate);
 
-// Escapes a label value (backslash, double quote, newline), per OpenMetrics.
+// Escapes host bytes with EscapeBytes (byte_escape.h), so that the value is valid UTF-8 as
+// OpenMetrics requires, then backslash, double quote and newline, per OpenMetrics.
 std::string EscapeLabelValue(const std::string& value);
 
 }  // namespace clwleak::cli

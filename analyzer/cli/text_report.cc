@@ -1,4 +1,5 @@
-// Text report formatting; see text_report.h.
+// Text report formatting; see text_report.h. Every name from the host, and every phrase built
+// from one, goes through EscapeBytes (byte_escape.h) where it is written.
 #include "text_report.h"
 
 #include <cmath>
@@ -7,6 +8,7 @@
 
 #include "analysis.h"
 #include "answers.h"
+#include "byte_escape.h"
 #include "terminal.h"
 #include "units.h"
 
@@ -33,21 +35,21 @@ std::string SecondaryRates(const std::optional<Rate>& per_n, const std::optional
 
 std::string FrameLine(const analysis::FrameReport& frame, size_t index) {
   std::string line = "#" + std::to_string(index) + " ";
-  line += frame.function.empty() ? std::string("??") : frame.function;
+  line += frame.function.empty() ? std::string("??") : EscapeBytes(frame.function);
   if (!frame.file.empty()) {
-    line += "  " + frame.file + (frame.line > 0 ? ":" + std::to_string(frame.line) : "");
+    line += "  " + EscapeBytes(frame.file) +
+            (frame.line > 0 ? ":" + std::to_string(frame.line) : "");
   }
-  char where[64];
-  std::snprintf(where, sizeof where, "  (%s+0x%llx)",
-                frame.module.empty() ? "?" : frame.module.c_str(),
+  char offset[32];
+  std::snprintf(offset, sizeof offset, "+0x%llx",
                 static_cast<unsigned long long>(frame.module_offset));
-  return line + where;
+  return line + "  (" + (frame.module.empty() ? "?" : EscapeBytes(frame.module)) + offset + ")";
 }
 
 void WriteSite(std::ostringstream& out, const Painter& paint, const SiteReport& site, size_t rank,
                uint64_t per_requests, const std::string& extra) {
-  out << "  " << rank << ". " << paint(analysis::DescribeSite(site), Style::kBold) << extra
-      << "\n";
+  out << "  " << rank << ". " << paint(EscapeBytes(analysis::DescribeSite(site)), Style::kBold)
+      << extra << "\n";
   out << "     " << LeakRateText(site.per_n_requests, site.per_hour, per_requests)
       << SecondaryRates(site.per_n_requests, site.per_hour) << "; live "
       << FormatBytes(site.live_bytes) << " in " << FormatCount(static_cast<uint64_t>(site.live_count))
@@ -69,7 +71,7 @@ void WriteModules(std::ostringstream& out, const Painter& paint,
   if (modules.empty()) return;
   out << "\n" << paint("Leaks by module:", Style::kBold) << "\n";
   for (const ModuleReport& module : modules) {
-    out << "  " << module.module << ": "
+    out << "  " << EscapeBytes(module.module) << ": "
         << LeakRateText(module.per_n_requests, module.per_hour, per_requests)
         << SecondaryRates(module.per_n_requests, module.per_hour) << " (" << module.sites
         << (module.sites == 1 ? " site" : " sites") << ")\n";
@@ -78,7 +80,8 @@ void WriteModules(std::ostringstream& out, const Painter& paint,
 
 void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileReport& file) {
   if (file.leak.detected) {
-    out << paint("[clw] Native memory leak detected in " + file.leak.module, Style::kLeak)
+    out << paint("[clw] Native memory leak detected in " + EscapeBytes(file.leak.module),
+                 Style::kLeak)
         << MoreModules(file.modules.size());
     out << "\n[clw] Leaked: "
         << paint(LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests),
@@ -98,9 +101,9 @@ void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileRepo
   }
   out << "[clw] Estimated time to OOM: "
       << (file.oom.projected ? paint(TimeToOomPhrase(file), Style::kWarn) : TimeToOomPhrase(file))
-      << " (" << MemoryPhrase(file) << ")\n";
+      << " (" << EscapeBytes(MemoryPhrase(file)) << ")\n";
   if (file.memory.limit_check == analysis::LimitCheck::kSettingAbove) {
-    out << paint("[clw] Warning: " + LimitCheckPhrase(file), Style::kWarn) << "\n";
+    out << paint("[clw] Warning: " + EscapeBytes(LimitCheckPhrase(file)), Style::kWarn) << "\n";
   }
 }
 
@@ -126,15 +129,16 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
       out << "  ... more bounded sites in --format json\n";
       break;
     }
-    out << "  " << ++rank << ". " << analysis::DescribeSite(site) << ": grew "
+    out << "  " << ++rank << ". " << EscapeBytes(analysis::DescribeSite(site)) << ": grew "
         << FormatBytes(site.fit.growth) << " after the warm-up, live "
         << FormatBytes(site.live_bytes) << " at the end\n";
   }
 
   out << "\n" << paint("Run:", Style::kBold) << "\n";
-  out << "  file:            " << file.path << "\n";
-  out << "  process:         pid " << file.pid << ", " << (file.exe.empty() ? "?" : file.exe);
-  if (!file.host.empty()) out << ", host " << file.host;
+  out << "  file:            " << EscapeBytes(file.path) << "\n";
+  out << "  process:         pid " << file.pid << ", "
+      << (file.exe.empty() ? "?" : EscapeBytes(file.exe));
+  if (!file.host.empty()) out << ", host " << EscapeBytes(file.host);
   out << "\n";
   out << "  duration:        " << FormatDuration(file.duration_s) << ", "
       << FormatCount(file.snapshots) << " snapshots\n";
@@ -172,21 +176,23 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
     out << " (trend " << FormatBytes(*file.memory.rss_growth_bytes_per_s * 3600) << " per hour)";
   }
   out << ", in use " << FormatBytes(file.memory.in_use_bytes) << " ("
-      << file.memory.in_use_source << ")\n";
+      << EscapeBytes(file.memory.in_use_source) << ")\n";
   for (const std::string& phrase :
        {LimitCheckPhrase(file), LimitChangesPhrase(file), SharedUsePhrase(file)}) {
-    if (!phrase.empty()) out << "  memory limit:    " << phrase << "\n";
+    if (!phrase.empty()) out << "  memory limit:    " << EscapeBytes(phrase) << "\n";
   }
   out << "  complete:        " << (file.complete ? "true" : "false");
   if (file.complete) {
     out << " (ended cleanly after the final snapshot)";
   } else if (file.end == "truncated") {
-    out << " (" << file.end_message << "; every whole snapshot was analysed)";
+    out << " (" << EscapeBytes(file.end_message) << "; every whole snapshot was analysed)";
   } else {
     out << " (no final snapshot: the process had not exited when the file was read)";
   }
   out << "\n";
-  for (const std::string& note : file.notes) out << "  note:            " << note << "\n";
+  for (const std::string& note : file.notes) {
+    out << "  note:            " << EscapeBytes(note) << "\n";
+  }
 }
 
 void WriteAggregate(std::ostringstream& out, const Painter& paint,
@@ -194,7 +200,8 @@ void WriteAggregate(std::ostringstream& out, const Painter& paint,
   out << "\n" << paint("== Across " + std::to_string(aggregate.files) + " files ==", Style::kBold)
       << "\n";
   if (aggregate.leak.detected) {
-    out << paint("[clw] Native memory leak detected in " + aggregate.leak.module, Style::kLeak)
+    out << paint("[clw] Native memory leak detected in " + EscapeBytes(aggregate.leak.module),
+                 Style::kLeak)
         << "\n";
     out << "[clw] Leaked: "
         << LeakRateText(aggregate.leak.per_n_requests, aggregate.leak.per_hour,
@@ -224,7 +231,7 @@ void WriteAggregate(std::ostringstream& out, const Painter& paint,
     if (rank == 0) {
       out << "\n" << paint("Bounded growth across files (not a leak):", Style::kBold) << "\n";
     }
-    out << "  " << ++rank << ". " << analysis::DescribeSite(entry.site) << " [in "
+    out << "  " << ++rank << ". " << EscapeBytes(analysis::DescribeSite(entry.site)) << " [in "
         << entry.files_present << " files]\n";
   }
 }
@@ -237,7 +244,8 @@ std::string RenderText(const std::vector<FileReport>& files, const AggregateRepo
   std::ostringstream out;
   for (size_t i = 0; i < files.size(); ++i) {
     if (files.size() > 1) {
-      out << (i > 0 ? "\n" : "") << paint("== " + files[i].path + " ==", Style::kBold) << "\n";
+      out << (i > 0 ? "\n" : "") << paint("== " + EscapeBytes(files[i].path) + " ==", Style::kBold)
+          << "\n";
     }
     WriteFile(out, paint, files[i]);
   }
@@ -245,7 +253,7 @@ std::string RenderText(const std::vector<FileReport>& files, const AggregateRepo
   if (gate.evaluated) {
     out << "\nGates: "
         << (gate.passed ? paint("passed", Style::kGood) : paint("FAILED", Style::kLeak)) << "\n";
-    for (const std::string& failure : gate.failures) out << "  " << failure << "\n";
+    for (const std::string& failure : gate.failures) out << "  " << EscapeBytes(failure) << "\n";
   }
   return out.str();
 }

@@ -3,14 +3,18 @@
 // that files from the field reach. Built with clang -fsanitize=fuzzer,address,undefined when
 // CLWLEAK_FUZZ=ON (scripts/test's fuzz step); the same entry point, linked with
 // replay_main.cc, replays the seed corpus and the regression inputs in every normal ctest run.
+// Reading a file must never make protobuf log (its text fields are `bytes`): a protobuf message is
+// a finding, reported as such, and stderr otherwise stays empty.
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "analysis.h"
+#include "protobuf_messages.h"
 #include "snapshot_reader.h"
 
 namespace {
@@ -34,6 +38,17 @@ bool WriteAll(const std::string& path, const uint8_t* data, size_t size) {
   bool ok = size == 0 || fwrite(data, 1, size, file) == size;
   return fclose(file) == 0 && ok;
 }
+
+void ProtobufMessageIsAFinding(const std::string& text, bool /*fatal*/) {
+  std::fprintf(stderr, "protobuf logged while an input was read: %s\n", text.c_str());
+  abort();
+}
+
+// Before the first input, in the libFuzzer binary and in the replay alike.
+[[maybe_unused]] const bool g_protobuf_messages_routed = [] {
+  clwleak::analysis::RouteProtobufMessages(&ProtobufMessageIsAFinding);
+  return true;
+}();
 
 }  // namespace
 

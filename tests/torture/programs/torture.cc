@@ -247,6 +247,9 @@ int LongjmpOutOfHandler() {
   struct sigaction action = {};
   action.sa_handler = JumpingHandler;
   sigaction(SIGALRM, &action, nullptr);
+  // A loaded machine may deliver the first signal before the loop's first sigsetjmp: g_jump must
+  // name this frame before the timer is armed (a jump landing here arms it again and goes on).
+  (void)sigsetjmp(g_jump, 1);
   itimerval timer = {{0, 200}, {0, 200}};  // a signal every 200 us
   setitimer(ITIMER_REAL, &timer, nullptr);
   volatile int completed = 0;  // volatile: live across siglongjmp
