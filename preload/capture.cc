@@ -67,16 +67,17 @@ void OnMappingPieceRemoved(uint32_t stack_id, uint64_t weight_bytes, uint64_t we
 
 bool DecideSample(size_t size, SampleWeight* weight) {
   ThreadState& thread = t_thread;
-  const int state = g_runtime_state.load(std::memory_order_acquire);
-  if (CLWLEAK_UNLIKELY(state != kActive)) {
-    // Before start-up completes, look again at the next allocation (start-up is short, and a
-    // skipped interval would hide the first allocations of exact mode); once disabled, never again.
-    thread.bytes_until_sample = state == kDisabled ? kNeverSample : 0;
-    return false;
-  }
   // Our own allocations (unwinder, writer, start-up) are never sampled. The count stays at or below
   // zero, so the host's next allocation on this thread is the one sampled.
   if (thread.busy != 0) return false;
+  const int state = g_runtime_state.load(std::memory_order_acquire);
+  if (CLWLEAK_UNLIKELY(state != kActive) && !(state == kStarting && StartCapture())) {
+    // While another thread starts, or before the process can be started (no environment yet),
+    // look again at the next allocation: a skipped interval would hide the first allocations of
+    // exact mode. Once disabled, never again.
+    thread.bytes_until_sample = state == kDisabled ? kNeverSample : 0;
+    return false;
+  }
 
   const uint64_t rate = g_config.sample_rate;
   if (CLWLEAK_UNLIKELY(!thread.sampler_ready)) {
@@ -96,6 +97,8 @@ CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size
   if (pointer == nullptr || (kind == AllocationKind::kMmap && pointer == MAP_FAILED)) {
     return pointer;
   }
+  // OnMapped read the configuration before this mapping started the capture.
+  if (kind == AllocationKind::kMmap && !g_config.track_mmap) return pointer;
   BusyScope busy;
   if (kind == AllocationKind::kHeap) {
     RecordHeapSample(pointer, size, weight);

@@ -24,9 +24,10 @@
 namespace clwleak {
 
 enum RuntimeState : int {
-  kStarting = 0,  // before the constructor finished: nothing is sampled yet
-  kActive = 1,    // sampling and writing snapshots
-  kDisabled = 2,  // CLWLEAK_DISABLE, setuid, CLWLEAK_CHILDREN=off, or start-up failed
+  kStarting = 0,      // nothing set up yet: the first allocation that reaches a slow path starts
+  kActive = 1,        // sampling; snapshots are written once the constructor started the writer
+  kDisabled = 2,      // CLWLEAK_DISABLE, setuid, CLWLEAK_CHILDREN=off, or start-up failed
+  kInitializing = 3,  // one thread is in StartCapture(); the others do not sample meanwhile
 };
 
 struct DropCounters {
@@ -46,6 +47,12 @@ extern StackTable g_stacks;
 extern MappingTable g_mappings;
 extern DropCounters g_drops;
 extern std::atomic<uint64_t> g_requests;
+
+// Defined by runtime.cc: sets up what sampling needs (configuration, tables, unwinder) at the first
+// allocation that may be sampled, however early (before libclwleak.so's constructor, from another
+// library's initializer). Only calls what is safe that early: no thread, no stdio, no allocation
+// of its own. Returns whether the process is now sampled. The caller is not busy.
+bool StartCapture();
 
 // A bytes_until_sample value that no realistic amount of allocation exhausts.
 constexpr int64_t kNeverSample = INT64_MAX / 4;

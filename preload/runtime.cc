@@ -1,8 +1,14 @@
 // Runtime: start-up, fork, exit, and the worker API of include/clwleak/clwleak.h.
 //
-// Start-up runs in libclwleak.so's constructor: resolve the real allocator, read the configuration,
-// map the tables, start the writer. Until it finishes nothing is sampled (allocations made earlier,
-// by ld.so or other constructors, are simply not in the profile; freeing them is harmless).
+// Start-up has two halves. Capture starts at the first allocation that may be sampled, however
+// early: ld.so runs the initializers of the program's other libraries (libstdc++'s emergency pool,
+// a library that allocates in its constructor) before libclwleak.so's, and those blocks must be in
+// the profile too. StartCapture() therefore does only what is safe inside malloc before any
+// constructor of ours has run: parse the configuration (getenv; it waits until the environment is
+// set up), map the tables with raw system calls, prepare the unwinder (libunwind has no
+// constructors and initializes itself lazily) and create the pthread keys. Everything else waits
+// for libclwleak.so's constructor: the snapshot writer (its thread, its file, its allocations) and
+// the fork handlers. Samples taken before it are in the first snapshot.
 // setuid/setgid processes (AT_SECURE) are never profiled: the preload stays a pure pass-through.
 //
 // Fork: the writer is made consistent across fork (its lock and the mapping table's lock are held
@@ -11,6 +17,7 @@
 //
 // Exit: a destructor writes the final snapshot. It runs after the program's atexit handlers and
 // static destructors (libraries are finalized last), so memory they free is not reported as leaked.
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <unistd.h>
@@ -64,7 +71,10 @@ void ChildAfterFork() {
   if (!follow) Disable();
 }
 
-bool StartProfiling() {
+// The capture half of start-up (see the top of this file). Allocation-free: it may run inside the
+// host's first malloc.
+bool PrepareCapture() {
+  if (getauxval(AT_SECURE) != 0) return false;
   g_config = ParseConfig([](const char* name) -> const char* { return getenv(name); });
   if (g_config.disabled) return false;
   // Inline mode keeps sampled blocks' records in the blocks: no allocation table to map.
@@ -78,6 +88,11 @@ bool StartProfiling() {
   // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
   PrepareCounterShards();
   PrepareStackCache();
+  return true;
+}
+
+// The writer half, from the constructor.
+bool StartWriter() {
   g_writer = new SnapshotWriter();
   if (!g_writer->Start()) return false;
   pthread_atfork(&PrepareFork, &ParentAfterFork, &ChildAfterFork);
@@ -87,11 +102,13 @@ bool StartProfiling() {
 __attribute__((constructor)) void StartUp() {
   BusyScope busy;
   EnsureRealFunctions();
-  if (getauxval(AT_SECURE) != 0 || !StartProfiling()) {
-    Disable();
-    return;
-  }
-  g_runtime_state.store(kActive, std::memory_order_release);
+  if (g_runtime_state.load(std::memory_order_acquire) == kStarting) StartCapture();
+  int state;
+  // Another thread's first allocation may be starting the capture right now.
+  while ((state = g_runtime_state.load(std::memory_order_acquire)) == kInitializing) sched_yield();
+  if (state == kStarting) Disable();  // no environment even now: nothing can be configured
+  if (state != kActive) return;
+  if (!StartWriter()) Disable();
 }
 
 __attribute__((destructor)) void ShutDown() {
@@ -103,6 +120,24 @@ __attribute__((destructor)) void ShutDown() {
 __thread int t_dlclose_depth __attribute__((tls_model("initial-exec"))) = 0;
 
 }  // namespace
+
+bool StartCapture() {
+  int expected = kStarting;
+  if (!g_runtime_state.compare_exchange_strong(expected, kInitializing,
+                                               std::memory_order_acq_rel)) {
+    return expected == kActive;
+  }
+  // ld.so may allocate after relocating and before libc's initializer has set up the environment:
+  // the configuration cannot be read yet, so wait for a later allocation.
+  if (environ == nullptr) {
+    g_runtime_state.store(kStarting, std::memory_order_release);
+    return false;
+  }
+  BusyScope busy;
+  const bool active = PrepareCapture();
+  g_runtime_state.store(active ? kActive : kDisabled, std::memory_order_release);
+  return active;
+}
 
 void PollWriter() {
   if (g_writer != nullptr) g_writer->Poll();
