@@ -87,6 +87,10 @@ void RestoreHeapBlock(void* pointer, const AllocationRecord& record);
 // single-threaded (SnapshotWriter::Poll). Called after each recorded sample, with a BusyScope held.
 void PollWriter();
 
+// Defined by runtime.cc: writes the final snapshot before _exit, _Exit or exit_group ends the
+// process without running destructors (exit_hooks.cc), when that is safe (see there).
+void FinishBeforeImmediateExit();
+
 // PollWriter from host code (a sampled free, a request count): nothing when this thread is already
 // inside the preload, else under a BusyScope of its own.
 inline void PollWriterOutsideOurCode() {

@@ -17,6 +17,8 @@
 //
 // Exit: a destructor writes the final snapshot. It runs after the program's atexit handlers and
 // static destructors (libraries are finalized last), so memory they free is not reported as leaked.
+// _exit, _Exit and syscall(SYS_exit_group) skip destructors; exit_hooks.cc writes the final
+// snapshot there with FinishBeforeImmediateExit().
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
@@ -141,6 +143,18 @@ bool StartCapture() {
 
 void PollWriter() {
   if (g_writer != nullptr) g_writer->Poll();
+}
+
+void FinishBeforeImmediateExit() {
+  // Not in a vfork child (it shares our memory: writing would corrupt the parent's writer), not
+  // from our own code, not before the writer exists.
+  if (g_writer == nullptr || t_thread.busy != 0 || !g_writer->OwnedByThisProcess()) return;
+  // A handler may have interrupted glibc's malloc, or our writer, on this very thread: writing
+  // (which allocates and locks) could then deadlock or corrupt the heap. The interval snapshots
+  // written so far stay in the file.
+  if (InSignalHandler()) return;
+  BusyScope busy;
+  g_writer->Finish();
 }
 
 void BeforeModuleUnload() {
