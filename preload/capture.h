@@ -47,12 +47,22 @@ extern StackTable g_stacks;
 extern MappingTable g_mappings;
 extern DropCounters g_drops;
 extern std::atomic<uint64_t> g_requests;
+// Set when the first sampled block with an inline header is handed out, never cleared: from then on
+// any free() the process can reach may meet one (allocator_rebinding.h).
+extern std::atomic<bool> g_headers_published;
 
 // Defined by runtime.cc: sets up what sampling needs (configuration, tables, unwinder) at the first
 // allocation that may be sampled, however early (before libclwleak.so's constructor, from another
 // library's initializer). Only calls what is safe that early: no thread, no stdio, no allocation
 // of its own. Returns whether the process is now sampled. The caller is not busy.
 bool StartCapture();
+
+// Whether the preload does nothing at all in this process: disabled, and no sampled block with a
+// header was ever made (a forked child with CLWLEAK_CHILDREN=off still holds its parent's).
+inline bool PreloadIsPassThrough() {
+  return g_runtime_state.load(std::memory_order_acquire) == kDisabled &&
+         !g_headers_published.load(std::memory_order_relaxed);
+}
 
 // A bytes_until_sample value that no realistic amount of allocation exhausts.
 constexpr int64_t kNeverSample = INT64_MAX / 4;
