@@ -11,6 +11,7 @@
 #include "base.h"
 #include "elf_dynamic.h"
 #include "hooked_symbols.h"
+#include "loaded_objects.h"
 #include "real_functions.h"
 
 namespace clwleak {
@@ -22,88 +23,30 @@ namespace {
 constexpr int kBlackoutForever = 1 << 30;
 constexpr size_t kMaxObjects = 1024;
 
-struct Object {
-  ElfDynamic elf;
-  const char* name;
-  bool base_namespace;
-  bool in_search_list;
-};
-
 // One rebinding, done while the loader's object list is locked.
 struct Rebinding {
-  const link_map* root;
-  Object* objects;  // every loaded object, as dl_iterate_phdr lists them
-  size_t count = 0;
+  const link_map* root = nullptr;
+  LoadedObjects* objects = nullptr;
   size_t search_list[kMaxObjects];  // the root's local scope: itself, then its needs breadth-first
   size_t search_count = 0;
   size_t failed = 0;
   bool done = false;
 };
 
-Object* ObjectBuffer() {
-  static Object* buffer = nullptr;  // only touched with the loader's list locked
-  if (buffer == nullptr) buffer = static_cast<Object*>(RawMapAnonymous(kMaxObjects * sizeof(Object)));
-  return buffer;
-}
-
-int CollectObject(dl_phdr_info* info, size_t, void* data) {
-  auto* pass = static_cast<Rebinding*>(data);
-  if (pass->count == kMaxObjects) return 1;
-  Object& object = pass->objects[pass->count];
-  if (!object.elf.Read(LoadedObjectOf(*info))) return 0;
-  object.name = info->dlpi_name != nullptr ? info->dlpi_name : "";
-  object.base_namespace = false;
-  object.in_search_list = false;
-  ++pass->count;
-  return 0;
-}
-
-// Marks the objects of the base namespace (r_debug's list): only they can be in the root's scope.
-size_t MarkBaseNamespace(Rebinding* pass) {
-  size_t root = SIZE_MAX;
-  for (const link_map* map = _r_debug.r_map; map != nullptr; map = map->l_next) {
-    for (size_t i = 0; i < pass->count; ++i) {
-      Object& object = pass->objects[i];
-      if (object.elf.base() != map->l_addr || object.elf.dynamic() != map->l_ld) continue;
-      object.base_namespace = true;
-      if (map == pass->root) root = i;
-    }
+LoadedObjectEntry* ObjectStorage() {
+  static LoadedObjectEntry* storage = nullptr;  // only touched with the loader's list locked
+  if (storage == nullptr) {
+    storage = static_cast<LoadedObjectEntry*>(
+        RawMapAnonymous(kMaxObjects * sizeof(LoadedObjectEntry)));
   }
-  return root;
-}
-
-bool SatisfiesNeed(const Object& object, const char* needed) {
-  if (strchr(needed, '/') != nullptr) return strcmp(object.name, needed) == 0;
-  if (object.elf.soname() != nullptr && strcmp(object.elf.soname(), needed) == 0) return true;
-  const char* slash = strrchr(object.name, '/');
-  return strcmp(slash != nullptr ? slash + 1 : object.name, needed) == 0;
-}
-
-// The root's search list, as ld.so builds it: the root, then breadth-first the first loaded object
-// that satisfies each DT_NEEDED entry.
-void BuildSearchList(Rebinding* pass, size_t root) {
-  pass->search_list[pass->search_count++] = root;
-  pass->objects[root].in_search_list = true;
-  for (size_t next = 0; next < pass->search_count; ++next) {
-    pass->objects[pass->search_list[next]].elf.ForEachNeeded([pass](const char* needed) {
-      for (size_t i = 0; i < pass->count; ++i) {
-        Object& object = pass->objects[i];
-        if (!object.base_namespace || !SatisfiesNeed(object, needed)) continue;
-        if (!object.in_search_list && pass->search_count < kMaxObjects) {
-          object.in_search_list = true;
-          pass->search_list[pass->search_count++] = i;
-        }
-        return;
-      }
-    });
-  }
+  return storage;
 }
 
 // Whether the first definition of `name` in the root's scope is glibc's: what a lazy binding of
 // an object loaded with the root would find.
 bool ScopeBindsToGlibc(const Rebinding& pass, const char* name) {
   for (size_t i = 0; i < pass.search_count; ++i) {
-    const uintptr_t definition = pass.objects[pass.search_list[i]].elf.FindDefinition(name);
+    const uintptr_t definition = (*pass.objects)[pass.search_list[i]].elf.FindDefinition(name);
     if (definition != 0) return InLibc(reinterpret_cast<void*>(definition));
   }
   return false;
@@ -124,8 +67,7 @@ bool WriteSlot(const ElfDynamic& object, uintptr_t* slot, uintptr_t value) {
   return true;
 }
 
-void RebindObject(Rebinding* pass, const Object& object) {
-  const ElfDynamic& elf = object.elf;
+void RebindObject(Rebinding* pass, const ElfDynamic& elf) {
   // glibc's and ld.so's own bindings, and ours, are never touched.
   if (InLibc(elf.dynamic()) || IsInPreload(elf.dynamic()) ||
       elf.Contains(reinterpret_cast<uintptr_t>(&_r_debug))) {
@@ -148,17 +90,22 @@ int RebindWithListLocked(dl_phdr_info*, size_t, void* data) {
   auto* pass = static_cast<Rebinding*>(data);
   if (pass->done) return 1;
   pass->done = true;
-  pass->objects = ObjectBuffer();
-  if (pass->objects == nullptr) {
+  LoadedObjectEntry* storage = ObjectStorage();
+  if (storage == nullptr) {
     ++pass->failed;
     return 1;
   }
-  dl_iterate_phdr(CollectObject, pass);  // nested: the list lock is recursive
-  const size_t root = MarkBaseNamespace(pass);
+  LoadedObjects objects(storage, kMaxObjects);
+  pass->objects = &objects;
+  objects.Collect();  // nested dl_iterate_phdr: the list lock is recursive
+  const size_t root = objects.IndexOf(pass->root->l_addr, pass->root->l_ld);
   if (root == SIZE_MAX) return 1;
-  BuildSearchList(pass, root);
+  constexpr uint8_t kInSearchList = 1;
+  objects[root].marks |= kInSearchList;
+  pass->search_list[pass->search_count++] = root;
+  objects.ExtendByNeeds(pass->search_list, &pass->search_count, kMaxObjects, kInSearchList);
   for (size_t i = 0; i < pass->search_count; ++i) {
-    RebindObject(pass, pass->objects[pass->search_list[i]]);
+    RebindObject(pass, objects[pass->search_list[i]].elf);
   }
   return 1;
 }

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "own_dependencies.h"
 #include "real_functions.h"
 #include "unwinder.h"
 
@@ -116,6 +117,8 @@ uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
   uint32_t depth =
       CaptureStack(g_config.unwinder, g_config.stack_cache, frames, g_config.max_depth, &cached);
   if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
+  // The preload's own dependencies starting up: not the host's memory, and not a drop either.
+  if (CLWLEAK_UNLIKELY(IsOwnDependencyStartup(frames, depth))) return StackTable::kInvalidId;
   uint32_t* cached_id = cached != nullptr ? &cached->by_kind[static_cast<uint32_t>(kind)] : nullptr;
   if (cached_id != nullptr && *cached_id != StackTable::kInvalidId) return *cached_id;
   uint32_t id = g_stacks.Intern(frames, depth, kind);

@@ -103,6 +103,18 @@ bool ElfDynamic::Contains(uintptr_t address) const {
   return false;
 }
 
+void ElfDynamic::Extent(uintptr_t* begin, uintptr_t* end) const {
+  *begin = UINTPTR_MAX;
+  *end = 0;
+  for (uint16_t i = 0; i < phnum_; ++i) {
+    const ElfW(Phdr)& segment = phdrs_[i];
+    if (segment.p_type != PT_LOAD) continue;
+    const uintptr_t start = base_ + segment.p_vaddr;
+    if (start < *begin) *begin = start;
+    if (start + segment.p_memsz > *end) *end = start + segment.p_memsz;
+  }
+}
+
 bool ElfDynamic::IsSymbolSlot(uint32_t type) {
 #if defined(__x86_64__)
   return type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT || type == R_X86_64_64;

@@ -38,6 +38,8 @@ class ElfDynamic {
   const char* soname() const { return soname_; }
   // Whether `address` lies in one of the object's loaded segments.
   bool Contains(uintptr_t address) const;
+  // The lowest and highest address of its loaded segments.
+  void Extent(uintptr_t* begin, uintptr_t* end) const;
   // Whether `address` lies in the PT_GNU_RELRO range, which the loader made read-only.
   bool InRelro(uintptr_t address) const {
     return address >= relro_begin_ && address < relro_end_;

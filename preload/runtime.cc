@@ -26,6 +26,7 @@
 
 #include "capture.h"
 #include "counter_shards.h"
+#include "own_dependencies.h"
 #include "real_functions.h"
 #include "snapshot_writer.h"
 #include "stack_cache.h"
@@ -87,6 +88,7 @@ bool PrepareCapture() {
     return false;
   }
   InitUnwinder();
+  FindOwnDependencies();
   // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
   PrepareCounterShards();
   PrepareStackCache();
@@ -103,6 +105,7 @@ bool StartWriter() {
 
 __attribute__((constructor)) void StartUp() {
   BusyScope busy;
+  ForgetOwnDependencies();  // their initializers have all run: ld.so runs them before ours
   EnsureRealFunctions();
   if (g_runtime_state.load(std::memory_order_acquire) == kStarting) StartCapture();
   int state;
