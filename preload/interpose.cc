@@ -1,6 +1,7 @@
-// The exported symbols of libclwleak.so that replace the allocator's: the malloc family and the
-// anonymous-mapping calls. Only glue lives here: forward to the next definition, then hand the
-// result to the sampler. Everything else is in capture.cc.
+// The exported symbols of libclwleak.so that replace the allocator's: the malloc family (with
+// glibc's other names for it, __libc_malloc... and cfree) and the anonymous-mapping calls. Only
+// glue lives here: forward to the next definition, then hand the result to the sampler.
+// Everything else is in capture.cc.
 //
 // HOT PATH. Unsampled malloc is one thread-local subtraction, a branch and a tail call to the real
 // malloc (four instructions); unsampled free is one load and a branch: of the word in front of the
@@ -154,6 +155,12 @@ void* Reallocate(void* pointer, size_t size) {
   return ReallocateInTableMode(pointer, size);
 }
 
+// Whether glibc's __libc_* names are served by ours (see below); `next` is the next definition.
+// Before the allocator is known (inside dlsym) ours serve the bootstrap arena.
+bool LibcNamesAreOurs(const void* next) {
+  return !EnsureRealFunctions() || InlineBookkeeping() || next == nullptr;
+}
+
 }  // namespace
 
 extern "C" {
@@ -251,6 +258,51 @@ CLWLEAK_EXPORT size_t malloc_usable_size(void* pointer) {
   if (InlineBookkeeping() && HasSampleHeader(pointer)) return clwleak::UsableSizeSampled(pointer);
   return g_real.malloc_usable_size(pointer);
 }
+
+// glibc's other names for its allocator, which some code calls to reach "the real malloc" behind
+// any interposer. In inline mode they must be ours: a block from our malloc with a header may be
+// given to __libc_free, and one from __libc_malloc to free. In table mode (another allocator after
+// us) they forward to the next definitions, as without the preload.
+CLWLEAK_EXPORT void* __libc_malloc(size_t size) {
+  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_malloc)) ? malloc(size)
+                                                                        : g_real.libc_malloc(size);
+}
+
+CLWLEAK_EXPORT void __libc_free(void* pointer) {
+  if (LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_free))) return free(pointer);
+  g_real.libc_free(pointer);
+}
+
+CLWLEAK_EXPORT void* __libc_calloc(size_t count, size_t size) {
+  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_calloc))
+             ? calloc(count, size)
+             : g_real.libc_calloc(count, size);
+}
+
+CLWLEAK_EXPORT void* __libc_realloc(void* pointer, size_t size) {
+  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_realloc))
+             ? realloc(pointer, size)
+             : g_real.libc_realloc(pointer, size);
+}
+
+CLWLEAK_EXPORT void* __libc_memalign(size_t alignment, size_t size) {
+  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_memalign))
+             ? memalign(alignment, size)
+             : g_real.libc_memalign(alignment, size);
+}
+
+CLWLEAK_EXPORT void* __libc_valloc(size_t size) {
+  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_valloc)) ? valloc(size)
+                                                                       : g_real.libc_valloc(size);
+}
+
+CLWLEAK_EXPORT void* __libc_pvalloc(size_t size) {
+  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_pvalloc)) ? pvalloc(size)
+                                                                        : g_real.libc_pvalloc(size);
+}
+
+// glibc keeps cfree (free under an old name) for binaries linked before 2.26.
+CLWLEAK_EXPORT void cfree(void* pointer) { free(pointer); }
 
 CLWLEAK_EXPORT void* mmap(void* address, size_t length, int prot, int flags, int fd, off_t offset) {
   EnsureRealFunctions();
