@@ -36,8 +36,8 @@ struct Rebinding {
 LoadedObjectEntry* ObjectStorage() {
   static LoadedObjectEntry* storage = nullptr;  // only touched with the loader's list locked
   if (storage == nullptr) {
-    storage = static_cast<LoadedObjectEntry*>(
-        RawMapAnonymous(kMaxObjects * sizeof(LoadedObjectEntry)));
+    storage =
+        static_cast<LoadedObjectEntry*>(RawMapAnonymous(kMaxObjects * sizeof(LoadedObjectEntry)));
   }
   return storage;
 }
@@ -59,7 +59,8 @@ bool WriteSlot(const ElfDynamic& object, uintptr_t* slot, uintptr_t value) {
   const uintptr_t address = reinterpret_cast<uintptr_t>(slot);
   const uintptr_t slot_page = address & ~(page - 1);
   const bool read_only = object.InRelro(address) && slot_page < (object.relro_end() & ~(page - 1));
-  if (read_only && mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ | PROT_WRITE) != 0) {
+  if (read_only &&
+      mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ | PROT_WRITE) != 0) {
     return false;
   }
   __atomic_store_n(slot, value, __ATOMIC_RELAXED);
@@ -131,8 +132,9 @@ void RebindAllocatorCalls(void* handle) {
   if (failed != 0) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true)) {
-      Warn("cannot rebind the allocator calls of an RTLD_DEEPBIND library; sampled blocks get no "
-           "header from now on (not recorded)");
+      Warn(
+          "cannot rebind the allocator calls of an RTLD_DEEPBIND library; sampled blocks get no "
+          "header from now on (not recorded)");
     }
     g_header_blackouts.fetch_add(kBlackoutForever, std::memory_order_acq_rel);
   }

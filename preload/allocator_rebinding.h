@@ -12,7 +12,8 @@
 // across the load, during which no sampled block gets a header (they are passed through and not
 // recorded; mappings are still recorded). A function pointer to glibc's free that an initializer
 // stored before the rebinding, or a block with a header made before the load and freed by an
-// initializer, is not covered. If a slot cannot be written, headers stay off for good (one warning).
+// initializer, is not covered. If a slot cannot be written, headers stay off for good (one
+// warning).
 //
 // Thread-safety: RebindAllocatorCalls works while the loader's object list is locked
 // (dl_iterate_phdr), so no object can be unloaded meanwhile and two rebindings never overlap;
@@ -27,9 +28,7 @@ namespace clwleak {
 extern std::atomic<int> g_header_blackouts;
 
 // True while sampled heap blocks must not get inline headers. Checked on the sampled paths only.
-inline bool HeadersSuspended() {
-  return g_header_blackouts.load(std::memory_order_acquire) != 0;
-}
+inline bool HeadersSuspended() { return g_header_blackouts.load(std::memory_order_acquire) != 0; }
 
 class HeaderBlackout {
  public:

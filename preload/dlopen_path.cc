@@ -16,7 +16,8 @@
 namespace clwleak {
 namespace {
 
-// The object whose code is at `address`; glibc takes the main program when there is none (JIT code).
+// The object whose code is at `address`; glibc takes the main program when there is none (JIT
+// code).
 link_map* ObjectAt(const void* address) {
   Dl_info info;
   link_map* object = nullptr;
@@ -50,8 +51,8 @@ const char* ExpandOrigin(const char* file, const void* caller,
     } else if (strncmp(c, "$ORIGIN", 7) == 0 && !(c[7] == '_' || isalnum(c[7]))) {
       token = 7;
     }
-    const bool fits = token != 0 ? Append(buffer, &used, origin, strlen(origin))
-                                 : Append(buffer, &used, c, 1);
+    const bool fits =
+        token != 0 ? Append(buffer, &used, origin, strlen(origin)) : Append(buffer, &used, c, 1);
     if (!fits) return file;
     c += token != 0 ? token : 1;
   }

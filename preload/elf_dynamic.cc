@@ -65,18 +65,41 @@ bool ElfDynamic::Read(const LoadedObject& object) {
   ElfW(Sxword) plt_kind = DT_RELA;
   for (const ElfW(Dyn)* entry = dynamic_; entry->d_tag != DT_NULL; ++entry) {
     switch (entry->d_tag) {
-      case DT_SYMTAB: symbols_ = reinterpret_cast<const ElfW(Sym)*>(address(entry->d_un.d_ptr)); break;
-      case DT_STRTAB: strings_ = reinterpret_cast<const char*>(address(entry->d_un.d_ptr)); break;
-      case DT_GNU_HASH: gnu_hash_ = reinterpret_cast<const uint32_t*>(address(entry->d_un.d_ptr)); break;
-      case DT_HASH: sysv_hash_ = reinterpret_cast<const uint32_t*>(address(entry->d_un.d_ptr)); break;
-      case DT_VERSYM: versions_ = reinterpret_cast<const ElfW(Versym)*>(address(entry->d_un.d_ptr)); break;
-      case DT_RELA: rela = reinterpret_cast<const ElfW(Rela)*>(address(entry->d_un.d_ptr)); break;
-      case DT_RELASZ: rela_size = entry->d_un.d_val; break;
-      case DT_JMPREL: jmprel = reinterpret_cast<const ElfW(Rela)*>(address(entry->d_un.d_ptr)); break;
-      case DT_PLTRELSZ: jmprel_size = entry->d_un.d_val; break;
-      case DT_PLTREL: plt_kind = static_cast<ElfW(Sxword)>(entry->d_un.d_val); break;
-      case DT_SONAME: soname_offset = entry->d_un.d_val; break;
-      default: break;
+      case DT_SYMTAB:
+        symbols_ = reinterpret_cast<const ElfW(Sym)*>(address(entry->d_un.d_ptr));
+        break;
+      case DT_STRTAB:
+        strings_ = reinterpret_cast<const char*>(address(entry->d_un.d_ptr));
+        break;
+      case DT_GNU_HASH:
+        gnu_hash_ = reinterpret_cast<const uint32_t*>(address(entry->d_un.d_ptr));
+        break;
+      case DT_HASH:
+        sysv_hash_ = reinterpret_cast<const uint32_t*>(address(entry->d_un.d_ptr));
+        break;
+      case DT_VERSYM:
+        versions_ = reinterpret_cast<const ElfW(Versym)*>(address(entry->d_un.d_ptr));
+        break;
+      case DT_RELA:
+        rela = reinterpret_cast<const ElfW(Rela)*>(address(entry->d_un.d_ptr));
+        break;
+      case DT_RELASZ:
+        rela_size = entry->d_un.d_val;
+        break;
+      case DT_JMPREL:
+        jmprel = reinterpret_cast<const ElfW(Rela)*>(address(entry->d_un.d_ptr));
+        break;
+      case DT_PLTRELSZ:
+        jmprel_size = entry->d_un.d_val;
+        break;
+      case DT_PLTREL:
+        plt_kind = static_cast<ElfW(Sxword)>(entry->d_un.d_val);
+        break;
+      case DT_SONAME:
+        soname_offset = entry->d_un.d_val;
+        break;
+      default:
+        break;
     }
   }
   if (symbols_ == nullptr || strings_ == nullptr) return false;
@@ -148,8 +171,8 @@ uintptr_t ElfDynamic::FindWithGnuHash(const char* name) const {
   const uint32_t hash = GnuHash(name);
   constexpr uint32_t kBits = sizeof(ElfW(Addr)) * 8;
   const ElfW(Addr) word = bloom[(hash / kBits) % bloom_words];
-  const ElfW(Addr) mask = (ElfW(Addr){1} << (hash % kBits)) |
-                          (ElfW(Addr){1} << ((hash >> bloom_shift) % kBits));
+  const ElfW(Addr) mask =
+      (ElfW(Addr){1} << (hash % kBits)) | (ElfW(Addr){1} << ((hash >> bloom_shift) % kBits));
   if ((word & mask) != mask) return 0;
   uint32_t index = buckets[hash % bucket_count];
   if (index < first_symbol) return 0;

@@ -20,7 +20,7 @@ namespace clwleak {
 // One loaded object, as dl_iterate_phdr describes it.
 struct LoadedObject {
   uintptr_t base = 0;  // l_addr: what the object's virtual addresses are offset by
-  const ElfW(Phdr)* phdrs = nullptr;
+  const ElfW(Phdr) * phdrs = nullptr;
   uint16_t phnum = 0;
   const char* name = "";
 };
@@ -32,7 +32,7 @@ class ElfDynamic {
   // False when the object has no usable dynamic section (the vDSO, a static executable's).
   bool Read(const LoadedObject& object);
 
-  const ElfW(Dyn)* dynamic() const { return dynamic_; }
+  const ElfW(Dyn) * dynamic() const { return dynamic_; }
   uintptr_t base() const { return base_; }
   // The object's DT_SONAME, or null.
   const char* soname() const { return soname_; }
@@ -41,9 +41,7 @@ class ElfDynamic {
   // The lowest and highest address of its loaded segments.
   void Extent(uintptr_t* begin, uintptr_t* end) const;
   // Whether `address` lies in the PT_GNU_RELRO range, which the loader made read-only.
-  bool InRelro(uintptr_t address) const {
-    return address >= relro_begin_ && address < relro_end_;
-  }
+  bool InRelro(uintptr_t address) const { return address >= relro_begin_ && address < relro_end_; }
   uintptr_t relro_end() const { return relro_end_; }
 
   // The address of the object's own default-version definition of `name` (a function or object,
@@ -69,7 +67,7 @@ class ElfDynamic {
 
  private:
   template <typename Visit>
-  void VisitRelocations(const ElfW(Rela)* table, size_t count, Visit& visit) const {
+  void VisitRelocations(const ElfW(Rela) * table, size_t count, Visit& visit) const {
     for (size_t i = 0; i < count; ++i) {
       const ElfW(Rela)& relocation = table[i];
       const uint32_t symbol = ELF64_R_SYM(relocation.r_info);
@@ -84,18 +82,18 @@ class ElfDynamic {
   uintptr_t FindWithSysvHash(const char* name) const;
 
   uintptr_t base_ = 0;
-  const ElfW(Dyn)* dynamic_ = nullptr;
-  const ElfW(Phdr)* phdrs_ = nullptr;
+  const ElfW(Dyn) * dynamic_ = nullptr;
+  const ElfW(Phdr) * phdrs_ = nullptr;
   uint16_t phnum_ = 0;
-  const ElfW(Sym)* symbols_ = nullptr;
+  const ElfW(Sym) * symbols_ = nullptr;
   const char* strings_ = nullptr;
   const char* soname_ = nullptr;
   const uint32_t* gnu_hash_ = nullptr;
   const uint32_t* sysv_hash_ = nullptr;
-  const ElfW(Versym)* versions_ = nullptr;
-  const ElfW(Rela)* relocations_ = nullptr;
+  const ElfW(Versym) * versions_ = nullptr;
+  const ElfW(Rela) * relocations_ = nullptr;
   size_t relocation_count_ = 0;
-  const ElfW(Rela)* plt_relocations_ = nullptr;
+  const ElfW(Rela) * plt_relocations_ = nullptr;
   size_t plt_relocation_count_ = 0;
   uintptr_t relro_begin_ = 0;
   uintptr_t relro_end_ = 0;

@@ -61,6 +61,7 @@ CLWLEAK_EXPORT void _Exit(int status) noexcept {
 // syscall(number, ...): the number is in %rdi, up to six arguments in %rsi, %rdx, %rcx, %r8, %r9
 // and 8(%rsp). Only SYS_exit_group (or the first call) goes through the hook, with every argument
 // register saved around it; the stack is as it was on entry when the stub jumps.
+// clang-format off
 asm(".text\n"
     ".globl syscall\n"
     ".type syscall, @function\n"
@@ -92,5 +93,6 @@ asm(".text\n"
     "  jmp *%r11\n"
     "  .cfi_endproc\n"
     ".size syscall, .-syscall\n");
+// clang-format on
 
 #endif  // __x86_64__

@@ -265,7 +265,7 @@ CLWLEAK_EXPORT size_t malloc_usable_size(void* pointer) {
 // us) they forward to the next definitions, as without the preload.
 CLWLEAK_EXPORT void* __libc_malloc(size_t size) {
   return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_malloc)) ? malloc(size)
-                                                                        : g_real.libc_malloc(size);
+                                                                       : g_real.libc_malloc(size);
 }
 
 CLWLEAK_EXPORT void __libc_free(void* pointer) {

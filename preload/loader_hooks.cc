@@ -56,8 +56,8 @@ void* Substitute(void* handle, const char* name, const char* version, void* call
   // The same lookup made from here: RTLD_NEXT then starts after libclwleak.so, where the caller's
   // own lookup would find ours (caller loaded before the preload) or, after it, glibc's.
   BusyScope busy;
-  void* found = version != nullptr ? g_loader.dlvsym(handle, name, version)
-                                   : g_loader.dlsym(handle, name);
+  void* found =
+      version != nullptr ? g_loader.dlvsym(handle, name, version) : g_loader.dlsym(handle, name);
   if (found == nullptr) return nullptr;  // the forwarded call reports the error as the caller's
   return found == symbol->ours || InLibc(found) ? symbol->ours : nullptr;
 }
@@ -108,8 +108,7 @@ __attribute__((visibility("hidden"), used)) HookAnswer clwleak_dlvsym_hook(void*
 }
 
 __attribute__((visibility("hidden"), used)) HookAnswer clwleak_dlopen_hook(const char* file,
-                                                                           int mode,
-                                                                           void* caller) {
+                                                                           int mode, void* caller) {
   clwleak::EnsureLoaderOrDie();
   if (!clwleak::DeepbindNeedsRebinding(file, mode)) {
     return clwleak::Forward(reinterpret_cast<void*>(clwleak::g_loader.dlopen));
@@ -135,6 +134,7 @@ __attribute__((visibility("hidden"), used)) HookAnswer clwleak_dlmopen_hook(long
 // more argument, restores them and returns the hook's value or tail-jumps to the real function.
 // On entry the return address is at (%rsp) and %rsp is 8 mod 16; four pushes and 8 more bytes
 // align the call, and the return address is then at 40(%rsp).
+// clang-format off
 #define CLWLEAK_LOADER_STUB(name, hook, caller_register)                \
   ".globl " #name "\n"                                                  \
   ".type " #name ", @function\n"                                        \
@@ -166,5 +166,6 @@ asm(".text\n"
     CLWLEAK_LOADER_STUB(dlvsym, clwleak_dlvsym_hook, "%rcx")
     CLWLEAK_LOADER_STUB(dlopen, clwleak_dlopen_hook, "%rdx")
     CLWLEAK_LOADER_STUB(dlmopen, clwleak_dlmopen_hook, "%rcx"));
+// clang-format on
 
 #endif  // __x86_64__

@@ -25,7 +25,7 @@ std::string Program(const std::string& name) { return std::string(CAPTURE_PROGRA
 struct Case {
   std::string label;  // the test's name
   std::vector<std::string> argv;
-  int signal = 0;           // the signal that ends it, or 0
+  int signal = 0;              // the signal that ends it, or 0
   bool final_snapshot = true;  // its files end with a final snapshot (complete)
 };
 
@@ -122,8 +122,8 @@ TEST_P(CaptureSuite, SameOutputAsBareAndExactToTheByte) {
     if (std::string(rate) != "1") continue;
     for (const Truth& truth : truths) {
       SCOPED_TRACE(truth.process + " " + truth.function);
-      ASSERT_EQ(profiles.count(truth.process), 1u) << "no profile of the " << truth.process
-                                                  << " process";
+      ASSERT_EQ(profiles.count(truth.process), 1u)
+          << "no profile of the " << truth.process << " process";
       const SiteTotals site = TotalsFor(profiles[truth.process].state, truth.function);
       EXPECT_EQ(site.live_bytes, truth.bytes);
       EXPECT_EQ(site.live_count, truth.count);
@@ -166,7 +166,9 @@ std::vector<Case> Cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, CaptureSuite, ::testing::ValuesIn(Cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.label; });
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return info.param.label;
+                         });
 
 // The profile of one exact-mode run of `argv` by the main process.
 WholeFile ExactProfile(const std::vector<std::string>& argv) {

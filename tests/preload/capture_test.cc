@@ -171,7 +171,8 @@ TEST(Capture, PthreadKeysThatWouldAllocateAreLeftAloneAndTotalsStayExact) {
   // which a sample taken in a signal handler that interrupted malloc must never do. The preload
   // then does without them: no per-thread stack cache, counter shards shared. Nothing is lost:
   // the totals stay exact.
-  ProfiledRun run = RunProfiled({THREADS_EXACT_MANY_KEYS, "4", "1"}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
+  ProfiledRun run =
+      RunProfiled({THREADS_EXACT_MANY_KEYS, "4", "1"}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
   ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
   ASSERT_NE(run.result.err.find("[many_keys] last key 39"), std::string::npos) << run.result.err;
   ASSERT_EQ(run.files.size(), 1u);

@@ -23,7 +23,9 @@ NOINLINE static void leak_posix_memalign(size_t alignment, size_t size) {
 NOINLINE static void leak_aligned_alloc(size_t alignment, size_t size) {
   keep(aligned_alloc(alignment, size));
 }
-NOINLINE static void leak_memalign(size_t alignment, size_t size) { keep(memalign(alignment, size)); }
+NOINLINE static void leak_memalign(size_t alignment, size_t size) {
+  keep(memalign(alignment, size));
+}
 NOINLINE static void leak_valloc(size_t size) { keep(valloc(size)); }
 NOINLINE static void leak_pvalloc(size_t size) { keep(pvalloc(size)); }
 NOINLINE static void leak_reallocarray(size_t count, size_t size) {
@@ -45,11 +47,11 @@ int main(void) {
   /* realloc: the live block is the last one, from the last realloc's stack. */
   void* moving = malloc(100);
   moving = grow(moving, 300);
-  moving = grow(moving, 70000);  /* large enough to move */
-  moving = grow(moving, 200);    /* shrink */
+  moving = grow(moving, 70000); /* large enough to move */
+  moving = grow(moving, 200);   /* shrink */
   keep(moving);
   void* freed_by_realloc = malloc(64);
-  if (realloc(freed_by_realloc, 0) != NULL) return 1;  /* glibc frees it and returns NULL */
+  if (realloc(freed_by_realloc, 0) != NULL) return 1; /* glibc frees it and returns NULL */
   leak_posix_memalign(64, 500);
   leak_posix_memalign(4096, 100);
   leak_aligned_alloc(256, 512);

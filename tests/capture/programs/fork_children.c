@@ -25,7 +25,7 @@ int main(void) {
   pid_t child = fork();
   if (child == 0) {
     for (int i = 3; i < 5; ++i) child_leak(i, 500);
-    free(kept[0]);  /* the child frees one of the parent's blocks in its own copy */
+    free(kept[0]); /* the child frees one of the parent's blocks in its own copy */
     print_truth("forked", "parent_leak", 2000, 2);
     print_truth("forked", "child_leak", 1000, 2);
     exit(0);

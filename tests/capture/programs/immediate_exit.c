@@ -3,9 +3,9 @@
  * a signal handler, where no final snapshot can be written safely (the handler may have
  * interrupted malloc): it prints no truth then, and the file ends without one. */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 

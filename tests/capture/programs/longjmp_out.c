@@ -42,8 +42,8 @@ int main(void) {
   for (rounds = 0; rounds < 3; ++rounds) {
     if (setjmp(jump) == 0) alloc_level_one(); /* 3 blocks a round */
   }
-  free(kept[0]);  /* one of alloc_level_one's */
-  free(kept[2]);  /* one of alloc_then_jump's */
+  free(kept[0]); /* one of alloc_level_one's */
+  free(kept[2]); /* one of alloc_then_jump's */
   signal(SIGUSR1, alloc_in_handler);
   for (rounds = 0; rounds < 4; ++rounds) {
     if (sigsetjmp(signal_jump, 1) == 0) raise(SIGUSR1);

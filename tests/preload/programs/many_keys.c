@@ -17,5 +17,5 @@ static void take_keys(int argc, char** argv, char** envp) {
   fprintf(stderr, "[many_keys] last key %u\n", (unsigned)key);
 }
 
-__attribute__((section(".preinit_array"), used)) static void (*const preinit_take_keys)(
-    int, char**, char**) = take_keys;
+__attribute__((section(".preinit_array"),
+               used)) static void (*const preinit_take_keys)(int, char**, char**) = take_keys;
