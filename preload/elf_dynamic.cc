@@ -207,18 +207,20 @@ namespace {
 struct NextDefinitionSearch {
   uintptr_t self;
   const char* name;
+  bool after_self_only;
   bool passed_self = false;
   uintptr_t found = 0;
 };
 
-int SearchAfterSelf(dl_phdr_info* info, size_t, void* data) {
+int SearchForDefinition(dl_phdr_info* info, size_t, void* data) {
   auto* search = static_cast<NextDefinitionSearch*>(data);
   ElfDynamic object;
   if (!object.Read(LoadedObjectOf(*info))) return 0;
-  if (!search->passed_self) {
-    search->passed_self = object.Contains(search->self);
+  if (object.Contains(search->self)) {
+    search->passed_self = true;
     return 0;
   }
+  if (search->after_self_only && !search->passed_self) return 0;
   search->found = object.FindDefinition(search->name);
   return search->found != 0 ? 1 : 0;
 }
@@ -226,8 +228,14 @@ int SearchAfterSelf(dl_phdr_info* info, size_t, void* data) {
 }  // namespace
 
 void* FindNextDefinition(const void* self, const char* name) {
-  NextDefinitionSearch search{reinterpret_cast<uintptr_t>(self), name};
-  dl_iterate_phdr(SearchAfterSelf, &search);
+  NextDefinitionSearch search{reinterpret_cast<uintptr_t>(self), name, true};
+  dl_iterate_phdr(SearchForDefinition, &search);
+  if (search.found == 0) {
+    // Loaded after what defines it (dlopened, or linked after libc): RTLD_NEXT then searches the
+    // object's own dependencies; the first definition other than ours is that one.
+    search.after_self_only = false;
+    dl_iterate_phdr(SearchForDefinition, &search);
+  }
   return reinterpret_cast<void*>(search.found);
 }
 

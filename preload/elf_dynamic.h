@@ -100,9 +100,10 @@ class ElfDynamic {
 };
 
 // What dlsym(RTLD_NEXT, name) would return to code in the object holding `self`: the first
-// default-version definition of `name` in an object loaded after it, in load order. Null when none.
-// Needs no dlsym, so libclwleak.so finds the real dlsym (and dlopen, _exit...) with it although its
-// own exported dlsym comes first in every lookup.
+// default-version definition of `name` in an object loaded after it, in load order (or, when none
+// is, in any object but that one: libc was loaded first when the object was dlopened or linked
+// after it). Null when none. Needs no dlsym, so libclwleak.so finds the real dlsym (and dlopen,
+// _exit...) with it although its own exported dlsym comes first in every lookup.
 void* FindNextDefinition(const void* self, const char* name);
 
 }  // namespace clwleak
