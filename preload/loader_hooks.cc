@@ -43,7 +43,7 @@ HookAnswer Answer(void* value) { return {value, nullptr}; }
 
 void EnsureLoaderOrDie() {
   if (EnsureLoaderFunctions()) return;
-  Warn("cannot find dlsym, dlopen and _exit after libclwleak.so; the process cannot continue");
+  Warn("no real dlsym, dlopen or _exit in any loaded object; the process cannot continue");
   __builtin_trap();
 }
 

@@ -139,7 +139,7 @@ bool ResolveRealFunctions() {
   if (g_resolving_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
     t_resolving = true;
     if (!EnsureLoaderFunctions()) {
-      Warn("cannot find dlsym, dlopen and _exit after libclwleak.so; the process cannot continue");
+      Warn("no real dlsym, dlopen or _exit in any loaded object; the process cannot continue");
       __builtin_trap();
     }
     ResolveNext(&g_real.malloc, "malloc");
