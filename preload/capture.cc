@@ -18,7 +18,7 @@ StackTable g_stacks;
 MappingTable g_mappings;
 DropCounters g_drops;
 std::atomic<uint64_t> g_requests{0};
-std::atomic<bool> g_headers_published{false};
+std::atomic<bool> g_capture_started{false};
 
 __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
 

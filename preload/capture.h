@@ -47,9 +47,11 @@ extern StackTable g_stacks;
 extern MappingTable g_mappings;
 extern DropCounters g_drops;
 extern std::atomic<uint64_t> g_requests;
-// Set when the first sampled block with an inline header is handed out, never cleared: from then on
-// any free() the process can reach may meet one (allocator_rebinding.h).
-extern std::atomic<bool> g_headers_published;
+// Set when the capture starts (StartCapture), never cleared: from then on sampled blocks with
+// inline headers may exist, and any free() the process can reach may meet one
+// (allocator_rebinding.h), even once profiling is disabled (a forked child with
+// CLWLEAK_CHILDREN=off keeps its parent's).
+extern std::atomic<bool> g_capture_started;
 
 // Defined by runtime.cc: sets up what sampling needs (configuration, tables, unwinder) at the first
 // allocation that may be sampled, however early (before libclwleak.so's constructor, from another
@@ -57,11 +59,10 @@ extern std::atomic<bool> g_headers_published;
 // of its own. Returns whether the process is now sampled. The caller is not busy.
 bool StartCapture();
 
-// Whether the preload does nothing at all in this process: disabled, and no sampled block with a
-// header was ever made (a forked child with CLWLEAK_CHILDREN=off still holds its parent's).
+// Whether the preload does nothing at all in this process: disabled before the capture started.
 inline bool PreloadIsPassThrough() {
   return g_runtime_state.load(std::memory_order_acquire) == kDisabled &&
-         !g_headers_published.load(std::memory_order_relaxed);
+         !g_capture_started.load(std::memory_order_relaxed);
 }
 
 // A bytes_until_sample value that no realistic amount of allocation exhausts.

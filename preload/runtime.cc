@@ -126,7 +126,8 @@ __thread int t_dlclose_depth __attribute__((tls_model("initial-exec"))) = 0;
 
 }  // namespace
 
-bool StartCapture() {
+// Out of line: the sampled paths are flattened (base.h), and this runs once.
+CLWLEAK_NOINLINE bool StartCapture() {
   int expected = kStarting;
   if (!g_runtime_state.compare_exchange_strong(expected, kInitializing,
                                                std::memory_order_acq_rel)) {
@@ -140,6 +141,7 @@ bool StartCapture() {
   }
   BusyScope busy;
   const bool active = PrepareCapture();
+  if (active) g_capture_started.store(true, std::memory_order_relaxed);
   g_runtime_state.store(active ? kActive : kDisabled, std::memory_order_release);
   return active;
 }

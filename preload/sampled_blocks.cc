@@ -30,9 +30,6 @@ void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& 
   header->reserved = 0;
   header->offset = offset;
   header->magic = kSampledMagic;
-  if (CLWLEAK_UNLIKELY(!g_headers_published.load(std::memory_order_relaxed))) {
-    g_headers_published.store(true, std::memory_order_relaxed);
-  }
   if (header->stack_id != StackTable::kInvalidId) {
     g_stacks.RecordAllocation(header->stack_id, weight.bytes, weight.count_fp);
   }
