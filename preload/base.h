@@ -18,6 +18,9 @@
 // link-time optimization), so that the unwinder has one frame of ours to step over, not four.
 #define CLWLEAK_FLATTEN __attribute__((flatten))
 #define CLWLEAK_EXPORT __attribute__((visibility("default")))
+// A macro's value as a string literal (for assembly text).
+#define CLWLEAK_STRINGIFY_VALUE(x) #x
+#define CLWLEAK_STRINGIFY(x) CLWLEAK_STRINGIFY_VALUE(x)
 
 namespace clwleak {
 

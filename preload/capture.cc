@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "own_dependencies.h"
 #include "real_functions.h"
 #include "unwinder.h"
 
@@ -18,6 +19,7 @@ MappingTable g_mappings;
 DropCounters g_drops;
 std::atomic<uint64_t> g_requests{0};
 std::atomic<uint32_t> g_birth_bucket{0};
+std::atomic<bool> g_capture_started{false};
 
 __thread ThreadState t_thread __attribute__((tls_model("initial-exec")));
 
@@ -70,16 +72,17 @@ void OnMappingPieceRemoved(const MappingPiece& piece, uint64_t weight_bytes,
 
 bool DecideSample(size_t size, SampleWeight* weight) {
   ThreadState& thread = t_thread;
-  const int state = g_runtime_state.load(std::memory_order_acquire);
-  if (CLWLEAK_UNLIKELY(state != kActive)) {
-    // Before start-up completes, look again at the next allocation (start-up is short, and a
-    // skipped interval would hide the first allocations of exact mode); once disabled, never again.
-    thread.bytes_until_sample = state == kDisabled ? kNeverSample : 0;
-    return false;
-  }
   // Our own allocations (unwinder, writer, start-up) are never sampled. The count stays at or below
   // zero, so the host's next allocation on this thread is the one sampled.
   if (thread.busy != 0) return false;
+  const int state = g_runtime_state.load(std::memory_order_acquire);
+  if (CLWLEAK_UNLIKELY(state != kActive) && !(state == kStarting && StartCapture())) {
+    // While another thread starts, or before the process can be started (no environment yet),
+    // look again at the next allocation: a skipped interval would hide the first allocations of
+    // exact mode. Once disabled, never again.
+    thread.bytes_until_sample = state == kDisabled ? kNeverSample : 0;
+    return false;
+  }
 
   const uint64_t rate = g_config.sample_rate;
   if (CLWLEAK_UNLIKELY(!thread.sampler_ready)) {
@@ -100,6 +103,8 @@ CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size
   if (pointer == nullptr || (kind == AllocationKind::kMmap && pointer == MAP_FAILED)) {
     return pointer;
   }
+  // OnMapped read the configuration before this mapping started the capture.
+  if (kind == AllocationKind::kMmap && !g_config.track_mmap) return pointer;
   BusyScope busy;
   if (kind == AllocationKind::kHeap) {
     RecordHeapSample(pointer, size, weight, birth == kBornNow ? CurrentBirthBucket() : birth);
@@ -118,6 +123,8 @@ uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
   uint32_t depth =
       CaptureStack(g_config.unwinder, g_config.stack_cache, frames, g_config.max_depth, &cached);
   if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
+  // The preload's own dependencies starting up: not the host's memory, and not a drop either.
+  if (CLWLEAK_UNLIKELY(IsOwnDependencyStartup(frames, depth))) return StackTable::kInvalidId;
   uint32_t* cached_id = cached != nullptr ? &cached->by_kind[static_cast<uint32_t>(kind)] : nullptr;
   if (cached_id != nullptr && *cached_id != StackTable::kInvalidId) return *cached_id;
   uint32_t id = g_stacks.Intern(frames, depth, kind);

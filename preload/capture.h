@@ -25,9 +25,10 @@
 namespace clwleak {
 
 enum RuntimeState : int {
-  kStarting = 0,  // before the constructor finished: nothing is sampled yet
-  kActive = 1,    // sampling and writing snapshots
-  kDisabled = 2,  // CLWLEAK_DISABLE, setuid, CLWLEAK_CHILDREN=off, or start-up failed
+  kStarting = 0,      // nothing set up yet: the first allocation that reaches a slow path starts
+  kActive = 1,        // sampling; snapshots are written once the constructor started the writer
+  kDisabled = 2,      // CLWLEAK_DISABLE, setuid, CLWLEAK_CHILDREN=off, or start-up failed
+  kInitializing = 3,  // one thread is in StartCapture(); the others do not sample meanwhile
 };
 
 struct DropCounters {
@@ -47,6 +48,23 @@ extern StackTable g_stacks;
 extern MappingTable g_mappings;
 extern DropCounters g_drops;
 extern std::atomic<uint64_t> g_requests;
+// Set when the capture starts (StartCapture), never cleared: from then on sampled blocks with
+// inline headers may exist, and any free() the process can reach may meet one
+// (allocator_rebinding.h), even once profiling is disabled (a forked child with
+// CLWLEAK_CHILDREN=off keeps its parent's).
+extern std::atomic<bool> g_capture_started;
+
+// Defined by runtime.cc: sets up what sampling needs (configuration, tables, unwinder) at the first
+// allocation that may be sampled, however early (before libclwleak.so's constructor, from another
+// library's initializer). Only calls what is safe that early: no thread, no stdio, no allocation
+// of its own. Returns whether the process is now sampled. The caller is not busy.
+bool StartCapture();
+
+// Whether the preload does nothing at all in this process: disabled before the capture started.
+inline bool PreloadIsPassThrough() {
+  return g_runtime_state.load(std::memory_order_acquire) == kDisabled &&
+         !g_capture_started.load(std::memory_order_relaxed);
+}
 
 // A bytes_until_sample value that no realistic amount of allocation exhausts.
 constexpr int64_t kNeverSample = INT64_MAX / 4;
@@ -85,6 +103,10 @@ void RestoreHeapBlock(void* pointer, const AllocationRecord& record);
 // single-threaded (SnapshotWriter::Poll). Called after each recorded heap sample, with a BusyScope
 // held; never from a mapping hook (an allocator may map memory holding its own lock).
 void PollWriter();
+
+// Defined by runtime.cc: writes the final snapshot before _exit, _Exit or exit_group ends the
+// process without running destructors (exit_hooks.cc), when that is safe (see there).
+void FinishBeforeImmediateExit();
 
 // PollWriter from host code (a sampled free, a request count): nothing when this thread is already
 // inside the preload, else under a BusyScope of its own.

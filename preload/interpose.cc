@@ -1,6 +1,7 @@
-// The exported symbols of libclwleak.so that replace the allocator's: the malloc family and the
-// anonymous-mapping calls. Only glue lives here: forward to the next definition, then hand the
-// result to the sampler. Everything else is in capture.cc.
+// The exported symbols of libclwleak.so that replace the allocator's: the malloc family (with
+// glibc's __libc_free, __libc_realloc and cfree) and the anonymous-mapping calls. Only
+// glue lives here: forward to the next definition, then hand the result to the sampler.
+// Everything else is in capture.cc.
 //
 // HOT PATH. Unsampled malloc is one thread-local subtraction, a branch and a tail call to the real
 // malloc (four instructions); unsampled free is one load and a branch: of the word in front of the
@@ -157,6 +158,12 @@ void* Reallocate(void* pointer, size_t size) {
   return ReallocateInTableMode(pointer, size);
 }
 
+// Whether __libc_free and __libc_realloc are served by ours (see below); `next` is the next
+// definition. Before the allocator is known (inside dlsym) ours serve the bootstrap arena.
+bool LibcNamesAreOurs(const void* next) {
+  return !EnsureRealFunctions() || InlineBookkeeping() || next == nullptr;
+}
+
 }  // namespace
 
 extern "C" {
@@ -254,6 +261,25 @@ CLWLEAK_EXPORT size_t malloc_usable_size(void* pointer) {
   if (InlineBookkeeping() && HasSampleHeader(pointer)) return clwleak::UsableSizeSampled(pointer);
   return g_real.malloc_usable_size(pointer);
 }
+
+// glibc's names for its free and realloc, which some code calls to reach "the real allocator"
+// behind any interposer. In inline mode they must be ours: a block of ours with a header may be
+// given to them. In table mode (another allocator after us) they forward to the next definitions,
+// as without the preload. glibc's allocating __libc_* names (__libc_malloc...) are left to glibc:
+// their blocks have no header, and every free handles them.
+CLWLEAK_EXPORT void __libc_free(void* pointer) {
+  if (LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_free))) return free(pointer);
+  g_real.libc_free(pointer);
+}
+
+CLWLEAK_EXPORT void* __libc_realloc(void* pointer, size_t size) {
+  return LibcNamesAreOurs(reinterpret_cast<void*>(g_real.libc_realloc))
+             ? realloc(pointer, size)
+             : g_real.libc_realloc(pointer, size);
+}
+
+// glibc keeps cfree (free under an old name) for binaries linked before 2.26.
+CLWLEAK_EXPORT void cfree(void* pointer) { free(pointer); }
 
 CLWLEAK_EXPORT void* mmap(void* address, size_t length, int prot, int flags, int fd, off_t offset) {
   EnsureRealFunctions();

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "elf_dynamic.h"
 #include "free_filter.h"
 #include "sample_header.h"
 
@@ -49,6 +50,7 @@ constexpr RealFunctions UnresolvedFunctions() {
 RealFunctions g_real = UnresolvedFunctions();
 std::atomic<bool> g_real_resolved{false};
 std::atomic<bool> g_inline_bookkeeping{false};
+LoaderFunctions g_loader = {};
 
 namespace {
 
@@ -60,9 +62,36 @@ constexpr size_t kArenaSize = 1 << 20;
 alignas(64) unsigned char g_arena[kArenaSize];
 std::atomic<size_t> g_arena_used{0};
 
+// libc.so.6's extent, found while resolving; InLibc() is false until then.
+uintptr_t g_libc_begin = 0;
+uintptr_t g_libc_end = 0;
+
 template <typename Function>
-void Resolve(Function* slot, const char* name) {
-  *slot = reinterpret_cast<Function>(dlsym(RTLD_NEXT, name));
+void ResolveNext(Function* slot, const char* name) {
+  // Called from this library's code, so RTLD_NEXT means "after libclwleak.so".
+  *slot = reinterpret_cast<Function>(g_loader.dlsym(RTLD_NEXT, name));
+}
+
+template <typename Function>
+void FindNext(Function* slot, const char* name) {
+  void* found = FindNextDefinition(reinterpret_cast<const void*>(&g_loader), name);
+  __atomic_store_n(reinterpret_cast<void**>(slot), found, __ATOMIC_RELEASE);
+}
+
+int FindLibcExtent(dl_phdr_info* info, size_t, void* data) {
+  const uintptr_t probe = reinterpret_cast<uintptr_t>(data);
+  uintptr_t begin = UINTPTR_MAX, end = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+    if (segment.p_type != PT_LOAD) continue;
+    const uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+    if (start < begin) begin = start;
+    if (start + segment.p_memsz > end) end = start + segment.p_memsz;
+  }
+  if (probe < begin || probe >= end) return 0;
+  g_libc_begin = begin;
+  g_libc_end = end;
+  return 1;
 }
 
 // Inline headers need glibc's chunk layout (sample_header.h): the next malloc and free must be
@@ -83,26 +112,55 @@ bool NextAllocatorIsGlibc() {
 }
 }  // namespace
 
+bool EnsureLoaderFunctions() {
+  if (__atomic_load_n(&g_loader.exit, __ATOMIC_ACQUIRE) != nullptr) return true;
+  // Idempotent: racing threads find and store the same addresses; `exit` is stored last.
+  FindNext(&g_loader.dlsym, "dlsym");
+  FindNext(&g_loader.dlvsym, "dlvsym");
+  FindNext(&g_loader.dlopen, "dlopen");
+  FindNext(&g_loader.dlmopen, "dlmopen");
+  FindNext(&g_loader.syscall, "syscall");
+  if (g_loader.dlsym == nullptr || g_loader.dlvsym == nullptr || g_loader.dlopen == nullptr ||
+      g_loader.dlmopen == nullptr || g_loader.syscall == nullptr) {
+    return false;
+  }
+  FindNext(&g_loader.exit, "_exit");
+  return g_loader.exit != nullptr;
+}
+
+bool InLibc(const void* address) {
+  const uintptr_t value = reinterpret_cast<uintptr_t>(address);
+  return value >= g_libc_begin && value < g_libc_end;
+}
+
 bool ResolveRealFunctions() {
   if (t_resolving) return false;
   int expected = 0;
   if (g_resolving_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
     t_resolving = true;
-    Resolve(&g_real.malloc, "malloc");
-    Resolve(&g_real.free, "free");
-    Resolve(&g_real.calloc, "calloc");
-    Resolve(&g_real.realloc, "realloc");
-    Resolve(&g_real.posix_memalign, "posix_memalign");
-    Resolve(&g_real.aligned_alloc, "aligned_alloc");
-    Resolve(&g_real.memalign, "memalign");
-    Resolve(&g_real.valloc, "valloc");
-    Resolve(&g_real.pvalloc, "pvalloc");
-    Resolve(&g_real.malloc_usable_size, "malloc_usable_size");
-    Resolve(&g_real.mmap, "mmap");
-    Resolve(&g_real.mmap64, "mmap64");
-    Resolve(&g_real.munmap, "munmap");
-    Resolve(&g_real.mremap, "mremap");
-    Resolve(&g_real.dlclose, "dlclose");
+    if (!EnsureLoaderFunctions()) {
+      Warn("no real dlsym, dlopen or _exit in any loaded object; the process cannot continue");
+      __builtin_trap();
+    }
+    ResolveNext(&g_real.malloc, "malloc");
+    ResolveNext(&g_real.free, "free");
+    ResolveNext(&g_real.calloc, "calloc");
+    ResolveNext(&g_real.realloc, "realloc");
+    ResolveNext(&g_real.posix_memalign, "posix_memalign");
+    ResolveNext(&g_real.aligned_alloc, "aligned_alloc");
+    ResolveNext(&g_real.memalign, "memalign");
+    ResolveNext(&g_real.valloc, "valloc");
+    ResolveNext(&g_real.pvalloc, "pvalloc");
+    ResolveNext(&g_real.malloc_usable_size, "malloc_usable_size");
+    ResolveNext(&g_real.mmap, "mmap");
+    ResolveNext(&g_real.mmap64, "mmap64");
+    ResolveNext(&g_real.munmap, "munmap");
+    ResolveNext(&g_real.mremap, "mremap");
+    ResolveNext(&g_real.dlclose, "dlclose");
+    ResolveNext(&g_real.libc_free, "__libc_free");
+    ResolveNext(&g_real.libc_realloc, "__libc_realloc");
+    dl_iterate_phdr(FindLibcExtent,
+                    reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&gnu_get_libc_version)));
     const bool inline_bookkeeping = NextAllocatorIsGlibc();
     t_resolving = false;
     if (g_real.malloc == nullptr || g_real.free == nullptr || g_real.calloc == nullptr ||

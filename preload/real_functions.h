@@ -2,6 +2,11 @@
 // each call forwards to the host's allocator: glibc's, or a jemalloc/tcmalloc/mimalloc preloaded
 // after us.
 //
+// LoaderFunctions: the next dlsym, dlvsym, dlopen, dlmopen, syscall and _exit. libclwleak.so
+// exports its own dlsym (loader_hooks.cc), so it finds the real one without dlsym: in the dynamic
+// symbol tables of the objects loaded after it (elf_dynamic.h), which needs neither allocation nor
+// locks and works at any time. Everything the preload resolves is looked up through that dlsym.
+//
 // dlsym itself may allocate (calloc) before malloc is known. While this thread is resolving, such
 // calls are served from a small static BootstrapArena; its blocks are never freed (free() ignores
 // them; they carry a SampleHeader with kBootstrapMagic and sit in the FreeFilter, so that the
@@ -34,12 +39,37 @@ struct RealFunctions {
   int (*munmap)(void*, size_t);
   void* (*mremap)(void*, size_t, size_t, int, ...);
   int (*dlclose)(void*);
+  // glibc's __libc_free and __libc_realloc (tcmalloc and mimalloc define them too); in table mode
+  // our exported ones forward to these.
+  void (*libc_free)(void*);
+  void* (*libc_realloc)(void*, size_t);
+};
+
+struct LoaderFunctions {
+  void* (*dlsym)(void*, const char*);
+  void* (*dlvsym)(void*, const char*, const char*);
+  void* (*dlopen)(const char*, int);
+  void* (*dlmopen)(long, const char*, int);
+  long (*syscall)(long, ...);
+  void (*exit)(int) __attribute__((noreturn));
 };
 
 // Before the resolution, malloc and calloc hold functions that resolve and then forward (or serve
 // the bootstrap arena from inside dlsym); the other pointers are null.
 extern RealFunctions g_real;
 extern std::atomic<bool> g_real_resolved;
+
+// Null until EnsureLoaderFunctions() has run; read by the assembly hooks of loader_hooks.cc and
+// exit_hooks.cc, which call EnsureLoaderFunctions() first when a pointer they need is null.
+extern LoaderFunctions g_loader;
+
+// Resolves g_loader (idempotent, any thread, any time: no allocation, no dlsym). False only when
+// the process has no dlsym after libclwleak.so, which cannot happen with a dynamic libc.
+bool EnsureLoaderFunctions();
+
+// Whether `address` lies in glibc's libc.so.6 (the object that defines gnu_get_libc_version), as
+// mapped in this namespace. Valid once the real functions are resolved (false before).
+bool InLibc(const void* address);
 
 // How sampled heap blocks are kept, fixed while resolving, before anything can be sampled: true
 // (inline mode, sampled_blocks.h) when the next malloc/free are glibc's; false (table mode, the

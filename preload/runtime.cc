@@ -1,8 +1,14 @@
 // Runtime: start-up, fork, exit, and the worker API of include/clwleak/clwleak.h.
 //
-// Start-up runs in libclwleak.so's constructor: resolve the real allocator, read the configuration,
-// map the tables, start the writer. Until it finishes nothing is sampled (allocations made earlier,
-// by ld.so or other constructors, are simply not in the profile; freeing them is harmless).
+// Start-up has two halves. Capture starts at the first allocation that may be sampled, however
+// early: ld.so runs the initializers of the program's other libraries (libstdc++'s emergency pool,
+// a library that allocates in its constructor) before libclwleak.so's, and those blocks must be in
+// the profile too. StartCapture() therefore does only what is safe inside malloc before any
+// constructor of ours has run: parse the configuration (getenv; it waits until the environment is
+// set up), map the tables with raw system calls, prepare the unwinder (libunwind has no
+// constructors and initializes itself lazily) and create the pthread keys. Everything else waits
+// for libclwleak.so's constructor: the snapshot writer (its thread, its file, its allocations) and
+// the fork handlers. Samples taken before it are in the first snapshot.
 // setuid/setgid processes (AT_SECURE) are never profiled: the preload stays a pure pass-through.
 //
 // Fork: the writer is made consistent across fork (its lock and the mapping table's lock are held
@@ -11,12 +17,16 @@
 //
 // Exit: a destructor writes the final snapshot. It runs after the program's atexit handlers and
 // static destructors (libraries are finalized last), so memory they free is not reported as leaked.
+// _exit, _Exit and syscall(SYS_exit_group) skip destructors; exit_hooks.cc writes the final
+// snapshot there with FinishBeforeImmediateExit().
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "counter_shards.h"
+#include "own_dependencies.h"
 #include "protobuf_log.h"
 #include "real_functions.h"
 #include "snapshot_writer.h"
@@ -67,7 +77,10 @@ void ChildAfterFork() {
   if (!follow) Disable();
 }
 
-bool StartProfiling() {
+// The capture half of start-up (see the top of this file). Allocation-free: it may run inside the
+// host's first malloc.
+bool PrepareCapture() {
+  if (getauxval(AT_SECURE) != 0) return false;
   g_config = ParseConfig([](const char* name) -> const char* { return getenv(name); });
   if (g_config.disabled) return false;
   // Before the writer builds its first message (the header, below).
@@ -80,9 +93,15 @@ bool StartProfiling() {
     return false;
   }
   InitUnwinder();
+  FindOwnDependencies();
   // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
   PrepareCounterShards();
   PrepareStackCache();
+  return true;
+}
+
+// The writer half, from the constructor.
+bool StartWriter() {
   g_writer = new SnapshotWriter();
   if (!g_writer->Start()) return false;
   pthread_atfork(&PrepareFork, &ParentAfterFork, &ChildAfterFork);
@@ -91,12 +110,15 @@ bool StartProfiling() {
 
 __attribute__((constructor)) void StartUp() {
   BusyScope busy;
+  ForgetOwnDependencies();  // their initializers have all run: ld.so runs them before ours
   EnsureRealFunctions();
-  if (getauxval(AT_SECURE) != 0 || !StartProfiling()) {
-    Disable();
-    return;
-  }
-  g_runtime_state.store(kActive, std::memory_order_release);
+  if (g_runtime_state.load(std::memory_order_acquire) == kStarting) StartCapture();
+  int state;
+  // Another thread's first allocation may be starting the capture right now.
+  while ((state = g_runtime_state.load(std::memory_order_acquire)) == kInitializing) sched_yield();
+  if (state == kStarting) Disable();  // no environment even now: nothing can be configured
+  if (state != kActive) return;
+  if (!StartWriter()) Disable();
 }
 
 __attribute__((destructor)) void ShutDown() {
@@ -109,8 +131,40 @@ __thread int t_dlclose_depth __attribute__((tls_model("initial-exec"))) = 0;
 
 }  // namespace
 
+// Out of line: the sampled paths are flattened (base.h), and this runs once.
+CLWLEAK_NOINLINE bool StartCapture() {
+  int expected = kStarting;
+  if (!g_runtime_state.compare_exchange_strong(expected, kInitializing,
+                                               std::memory_order_acq_rel)) {
+    return expected == kActive;
+  }
+  // ld.so may allocate after relocating and before libc's initializer has set up the environment:
+  // the configuration cannot be read yet, so wait for a later allocation.
+  if (environ == nullptr) {
+    g_runtime_state.store(kStarting, std::memory_order_release);
+    return false;
+  }
+  BusyScope busy;
+  const bool active = PrepareCapture();
+  if (active) g_capture_started.store(true, std::memory_order_relaxed);
+  g_runtime_state.store(active ? kActive : kDisabled, std::memory_order_release);
+  return active;
+}
+
 void PollWriter() {
   if (g_writer != nullptr) g_writer->Poll();
+}
+
+void FinishBeforeImmediateExit() {
+  // Not in a vfork child (it shares our memory: writing would corrupt the parent's writer), not
+  // from our own code, not before the writer exists.
+  if (g_writer == nullptr || t_thread.busy != 0 || !g_writer->OwnedByThisProcess()) return;
+  // A handler may have interrupted glibc's malloc, or our writer, on this very thread: writing
+  // (which allocates and locks) could then deadlock or corrupt the heap. The interval snapshots
+  // written so far stay in the file.
+  if (InSignalHandler()) return;
+  BusyScope busy;
+  g_writer->Finish();
 }
 
 void BeforeModuleUnload() {

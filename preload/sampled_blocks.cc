@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "allocator_rebinding.h"
 #include "capture.h"
 #include "real_functions.h"
 #include "sample_header.h"
@@ -50,7 +51,9 @@ void CountFreed(const SampleHeader& header) {
 CLWLEAK_FLATTEN void* AllocateSampled(size_t size, size_t alignment, bool zero) {
   SampleWeight weight;
   const size_t offset = HeaderSpaceFor(alignment);
-  if (!DecideSample(size, &weight) || size > SIZE_MAX - offset) {
+  // During a blackout the counter stays at or below zero, as for our own allocations, so the
+  // first allocation after it is the one sampled.
+  if (HeadersSuspended() || !DecideSample(size, &weight) || size > SIZE_MAX - offset) {
     return AllocatePlain(size, alignment, zero);  // the real allocator fails oversized requests
   }
   BusyScope busy;
@@ -91,7 +94,8 @@ CLWLEAK_FLATTEN void* ReallocateSampled(void* user, size_t size) {
     return nullptr;  // the block is untouched and still sampled
   }
   SampleWeight weight;
-  const bool sampled = !CountdownNotReached(size) && DecideSample(size, &weight);
+  const bool sampled =
+      !CountdownNotReached(size) && !HeadersSuspended() && DecideSample(size, &weight);
   BusyScope busy;
   char* base = static_cast<char*>(g_real.realloc(BaseOf(user), old.offset + size));
   if (base == nullptr) return nullptr;  // glibc left the old block (and its header) as it was
@@ -106,7 +110,8 @@ CLWLEAK_FLATTEN void* ReallocateSampled(void* user, size_t size) {
 
 CLWLEAK_FLATTEN void* ReallocateIntoSample(void* user, size_t size) {
   SampleWeight weight;
-  if (size == 0 || size > SIZE_MAX - kSampleHeaderSpace || !DecideSample(size, &weight)) {
+  if (size == 0 || size > SIZE_MAX - kSampleHeaderSpace || HeadersSuspended() ||
+      !DecideSample(size, &weight)) {
     return g_real.realloc(user, size);
   }
   BusyScope busy;

@@ -64,6 +64,7 @@ void AppendVarint(std::string* out, uint64_t value) {
 }  // namespace
 
 bool SnapshotWriter::Start() {
+  owner_pid_ = getpid();
   InitMonotonicCondition(&wake_);
   InitMonotonicCondition(&done_);
   start_wall_ns_ = WallNanos();

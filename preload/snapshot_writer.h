@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <atomic>
@@ -61,6 +62,9 @@ class SnapshotWriter {
   void SymbolizeNow();
   // Writes the final snapshot (at exit) and stops the thread's periodic work.
   void Finish();
+  // Whether this writer belongs to the calling process: false in a vfork child, which shares the
+  // parent's memory (and this object) and must touch nothing of it.
+  bool OwnedByThisProcess() const { return owner_pid_ == getpid(); }
 
   void PrepareFork();
   void ParentAfterFork();
@@ -121,6 +125,8 @@ class SnapshotWriter {
   bool finished_ = false;
   uint64_t next_deadline_ns_ = 0;
   uint64_t period_ns_ = 0;    // the period after next_deadline_ns_
+
+  pid_t owner_pid_ = 0;  // the process this writer writes for (set by Start)
 
   // The current file.
   bool forked_child_ = false;

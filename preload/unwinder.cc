@@ -5,6 +5,7 @@
 #include <libunwind.h>
 #include <link.h>
 #include <pthread.h>
+#include <unwind.h>
 
 #include "base.h"
 #include "stack_cache.h"
@@ -78,7 +79,21 @@ uint32_t CaptureWithFramePointers(uintptr_t* frames, uint32_t max_depth, uint32_
   return depth;
 }
 
+_Unwind_Reason_Code NoteSignalFrame(_Unwind_Context* context, void* found) {
+  int signal_frame = 0;  // set for a frame whose pc is not a return address: a signal frame's
+  _Unwind_GetIPInfo(context, &signal_frame);
+  if (signal_frame == 0) return _URC_NO_REASON;
+  *static_cast<bool*>(found) = true;
+  return _URC_END_OF_STACK;
+}
+
 }  // namespace
+
+bool InSignalHandler() {
+  bool found = false;
+  _Unwind_Backtrace(&NoteSignalFrame, &found);
+  return found;
+}
 
 void InitUnwinder() {
   dl_iterate_phdr(FindSelf, reinterpret_cast<void*>(&InitUnwinder));

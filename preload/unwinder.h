@@ -32,4 +32,9 @@ void InitUnwinder();
 uint32_t CaptureStack(Unwinder unwinder, bool use_cache, uintptr_t* frames, uint32_t max_depth,
                       CachedStackIds** cached_ids);
 
+// Whether the calling thread runs a signal handler: a frame of its stack is a signal frame
+// (glibc's __restore_rt, which the unwind tables mark as such). Walks the whole stack with libgcc's
+// unwinder; for rare events only (an immediate exit).
+bool InSignalHandler();
+
 }  // namespace clwleak

@@ -166,13 +166,13 @@ TEST(Capture, EightThreadsLoseAndDoubleCountNothing) {
 }
 
 TEST(Capture, PthreadKeysThatWouldAllocateAreLeftAloneAndTotalsStayExact) {
-  // The host took the first 40 keys before the preload started, so pthread_setspecific of the
-  // preload's keys would allocate, which a sample taken in a signal handler that interrupted
-  // malloc must never do. The preload then does without them: no per-thread stack cache, counter
-  // shards shared. Nothing is lost: the totals stay exact.
-  ProfiledRun run = RunProfiled({THREADS_EXACT, "4", "1"},
-                                {{"LD_PRELOAD", std::string(CLWLEAK_PRELOAD_PATH) + ":" + MANY_KEYS},
-                                 {"CLWLEAK_SAMPLE_RATE", "1"}});
+  // The host took the first 40 keys before the preload started (from its .preinit_array, which
+  // runs before any allocation), so pthread_setspecific of the preload's keys would allocate,
+  // which a sample taken in a signal handler that interrupted malloc must never do. The preload
+  // then does without them: no per-thread stack cache, counter shards shared. Nothing is lost:
+  // the totals stay exact.
+  ProfiledRun run =
+      RunProfiled({THREADS_EXACT_MANY_KEYS, "4", "1"}, {{"CLWLEAK_SAMPLE_RATE", "1"}});
   ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
   ASSERT_NE(run.result.err.find("[many_keys] last key 39"), std::string::npos) << run.result.err;
   ASSERT_EQ(run.files.size(), 1u);

@@ -1,0 +1,228 @@
+// The capture suite (programs/, one program per situation): each runs bare, then under
+// libclwleak.so in exact mode and at the default rate. Under the preload it must print exactly what
+// it printed bare, end the same way (exit status, or the signal that killed it) and warn nothing.
+// In exact mode every `truth` line it printed (truth.h) must match the profile of the process it
+// names, to the byte and to the block.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <map>
+#include <sstream>
+
+#include "program_runner.h"
+#include "snapshot_reader.h"
+
+namespace clwleak::testing {
+namespace {
+
+using analysis::ReadStatus;
+using analysis::ReadWholeFile;
+using analysis::WholeFile;
+
+std::string Program(const std::string& name) { return std::string(CAPTURE_PROGRAMS) + "/" + name; }
+
+struct Case {
+  std::string label;  // the test's name
+  std::vector<std::string> argv;
+  int signal = 0;              // the signal that ends it, or 0
+  bool final_snapshot = true;  // its files end with a final snapshot (complete)
+};
+
+void PrintTo(const Case& c, std::ostream* out) { *out << c.label; }
+
+struct Truth {
+  std::string process;  // main, forked or spawned
+  std::string function;
+  uint64_t bytes = 0;
+  uint64_t count = 0;
+};
+
+std::vector<Truth> TruthOf(const std::string& out) {
+  std::vector<Truth> truths;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string word;
+    Truth truth;
+    if (fields >> word && word == "truth" &&
+        fields >> truth.process >> truth.function >> truth.bytes >> truth.count) {
+      truths.push_back(truth);
+    }
+  }
+  return truths;
+}
+
+struct PreloadedRun {
+  ProgramResult result;
+  std::vector<std::string> files;
+};
+
+PreloadedRun RunUnderPreload(const Case& c, const std::string& rate) {
+  const std::string directory = MakeTempDir(c.label);
+  ProgramOptions options;
+  options.argv = c.argv;
+  options.timeout_seconds = 120;
+  options.env = {{"CLWLEAK_SAMPLE_RATE", rate}, {"CLWLEAK_OUTPUT", directory + "/%e.%p.pb"}};
+  PreloadedRun run;
+  run.result = RunProgram(options);
+  run.files = ListFiles(directory);
+  return run;
+}
+
+// The profiles of one run by process: "main" is the program this test started (its parent is
+// this test), "forked" a child made by fork, "spawned" a child that exec'd a new image.
+std::map<std::string, WholeFile> ProfilesByProcess(const std::vector<std::string>& files) {
+  std::map<std::string, WholeFile> profiles;
+  for (const std::string& path : files) {
+    WholeFile file = ReadWholeFile(path);
+    EXPECT_TRUE(file.opened) << path << ": " << file.error;
+    EXPECT_NE(file.end, ReadStatus::kError) << path << ": " << file.error;
+    std::string process = "spawned";
+    if (file.header.forked_child()) {
+      process = "forked";
+    } else if (file.header.ppid() == static_cast<uint32_t>(getpid())) {
+      process = "main";
+    }
+    EXPECT_EQ(profiles.count(process), 0u) << "two profiles of the " << process << " process";
+    profiles[process] = std::move(file);
+  }
+  return profiles;
+}
+
+class CaptureSuite : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CaptureSuite, SameOutputAsBareAndExactToTheByte) {
+  const Case& c = GetParam();
+  ProgramOptions bare;
+  bare.argv = c.argv;
+  bare.preload = false;
+  bare.timeout_seconds = 120;
+  const ProgramResult expected = RunProgram(bare);
+  ASSERT_FALSE(expected.timed_out);
+  ASSERT_EQ(expected.signal, c.signal) << expected.err;
+  const std::vector<Truth> truths = TruthOf(expected.out);
+
+  for (const char* rate : {"1", "256K"}) {
+    SCOPED_TRACE(std::string("CLWLEAK_SAMPLE_RATE=") + rate);
+    const PreloadedRun run = RunUnderPreload(c, rate);
+    ASSERT_FALSE(run.result.timed_out) << run.result.out;
+    EXPECT_EQ(run.result.out, expected.out);
+    EXPECT_EQ(run.result.exited, expected.exited);
+    EXPECT_EQ(run.result.exit_code, expected.exit_code);
+    EXPECT_EQ(run.result.signal, expected.signal);
+    EXPECT_EQ(run.result.err.find("[clwleak]"), std::string::npos) << run.result.err;
+    ASSERT_FALSE(run.files.empty());
+    std::map<std::string, WholeFile> profiles = ProfilesByProcess(run.files);
+    for (const auto& [process, profile] : profiles) {
+      // A SIGKILLed process ends with the last snapshot it completed; every other ends complete.
+      EXPECT_EQ(profile.complete, c.final_snapshot) << process;
+    }
+    if (std::string(rate) != "1") continue;
+    for (const Truth& truth : truths) {
+      SCOPED_TRACE(truth.process + " " + truth.function);
+      ASSERT_EQ(profiles.count(truth.process), 1u)
+          << "no profile of the " << truth.process << " process";
+      const SiteTotals site = TotalsFor(profiles[truth.process].state, truth.function);
+      EXPECT_EQ(site.live_bytes, truth.bytes);
+      EXPECT_EQ(site.live_count, truth.count);
+    }
+  }
+}
+
+std::vector<Case> Cases() {
+  std::vector<Case> cases = {
+      {"basic_allocations", {Program("basic_allocations")}},
+      {"mappings", {Program("mappings")}},
+      {"fork_children", {Program("fork_children")}},
+      {"exit_nested", {Program("exit_nested")}},
+      {"dlopen_plugin", {Program("dlopen_plugin"), CAPTURE_PLUGIN}},
+      {"cross_thread", {Program("cross_thread")}},
+      {"longjmp_out", {Program("longjmp_out")}},
+      {"exceptions", {Program("exceptions")}},
+      {"thread_local_ctor", {Program("thread_local_ctor")}},
+      {"spawn_child", {Program("spawn_child")}},
+      {"signal_alloc", {Program("signal_alloc")}},
+      {"sigkill_self", {Program("sigkill_self")}, SIGKILL, false},
+      {"many_threads", {Program("many_threads")}},
+      {"linkage_lazy_direct", {Program("linkage_lazy"), "direct"}},
+      {"linkage_lazy_pointers", {Program("linkage_lazy"), "pointers"}},
+      {"linkage_now_direct", {Program("linkage_now"), "direct"}},
+      {"linkage_now_pointers", {Program("linkage_now"), "pointers"}},
+      {"deepbind_path_now", {Program("deepbind_host"), CAPTURE_DEEPBIND, "path", "now"}},
+      {"deepbind_path_lazy", {Program("deepbind_host"), CAPTURE_DEEPBIND, "path", "lazy"}},
+      {"deepbind_byname_lazy", {Program("deepbind_host"), CAPTURE_DEEPBIND, "byname", "lazy"}},
+      {"dlmopen_namespace", {Program("dlmopen_namespace"), CAPTURE_DEEPBIND}},
+      {"rtld_next_host", {Program("rtld_next_host")}},
+      {"libc_names", {Program("libc_names")}},
+      {"ctor_host", {Program("ctor_host"), CAPTURE_TLS}},
+      {"immediate_exit_underscore", {Program("immediate_exit"), "_exit"}},
+      {"immediate_exit_capital", {Program("immediate_exit"), "_Exit"}},
+      {"immediate_exit_exit_group", {Program("immediate_exit"), "exit_group"}},
+      {"immediate_exit_in_signal_handler", {Program("immediate_exit"), "handler"}, 0, false},
+  };
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Programs, CaptureSuite, ::testing::ValuesIn(Cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return info.param.label;
+                         });
+
+// The profile of one exact-mode run of `argv` by the main process.
+WholeFile ExactProfile(const std::vector<std::string>& argv) {
+  const PreloadedRun run = RunUnderPreload({"exact", argv}, "1");
+  EXPECT_EQ(run.result.exit_code, 0) << run.result.err;
+  std::map<std::string, WholeFile> profiles = ProfilesByProcess(run.files);
+  EXPECT_EQ(profiles.count("main"), 1u);
+  return std::move(profiles["main"]);
+}
+
+bool HasFrameIn(const analysis::ProfileState& state, uint32_t stack_id, const std::string& module) {
+  for (const proto::Frame* frame : state.FramesOf(stack_id)) {
+    const proto::Module* owner = state.ModuleOf(*frame);
+    if (owner != nullptr && owner->path().find(module) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// A library's constructor runs before libclwleak.so's: its block is recorded, at its own stack.
+TEST(CaptureSuiteStartUp, ConstructorOfALinkedLibraryIsRecordedAtItsStack) {
+  const WholeFile profile = ExactProfile({Program("ctor_host"), CAPTURE_TLS});
+  const SiteTotals site = TotalsFor(profile.state, "ctor_allocates");
+  EXPECT_EQ(site.live_bytes, 777777u);
+  EXPECT_EQ(site.live_count, 1u);
+  EXPECT_EQ(site.modules, std::vector<std::string>{"libcapture_ctor.so"});
+}
+
+// libstdc++'s emergency exception pool (72,704 bytes with GCC 12's libstdc++ on x86-64) is
+// allocated by libstdc++'s initializer, before the preload's: a C++ program's profile holds it.
+TEST(CaptureSuiteStartUp, LibstdcxxEmergencyPoolOfACxxProgramIsVisible) {
+  const WholeFile profile = ExactProfile({Program("exceptions")});
+  int pools = 0;
+  for (const auto& [stack_id, stats] : profile.state.counters) {
+    if (stats.live_bytes() == 72704 && stats.live_count() == 1 &&
+        HasFrameIn(profile.state, stack_id, "libstdc++.so")) {
+      ++pools;
+    }
+  }
+  EXPECT_EQ(pools, 1);
+}
+
+// In a C program libstdc++ (and protobuf, zstd, libdw) are there only for the preload: what their
+// initializers allocate is not the host's memory.
+TEST(CaptureSuiteStartUp, PreloadsOwnDependenciesAreNotInACProgramsProfile) {
+  const WholeFile profile = ExactProfile({Program("basic_allocations")});
+  for (const auto& [stack_id, stats] : profile.state.counters) {
+    if (stats.allocated_count() == 0) continue;
+    for (const char* module : {"libstdc++.so", "libprotobuf", "libzstd", "libdw"}) {
+      EXPECT_FALSE(HasFrameIn(profile.state, stack_id, module))
+          << "stack " << stack_id << " (" << stats.live_bytes() << " bytes) runs through "
+          << module;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace clwleak::testing
