@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/run checked: how it judges the bars of issue 5, and that a quick run produces its tables.
+"""bench/run checked: how it judges the performance bars, and that a quick run produces its tables.
 
     bench_run_test.py bars                      # the verdicts on made-up summaries (no runs)
     bench_run_test.py quick --build-dir DIR     # bench/run --quick on the large-block mix
@@ -146,7 +146,7 @@ def test_quick(build_dir):
     entry_exact = raw["summary"]["large blocks"]["clwleak exact"]
     failures.check(entry_exact["output_bytes"] > 0 and entry_exact["cpu_ratio"][0] > 0,
                    "exact mode wrote a snapshot and has a CPU ratio")
-    for text in ("| large blocks | clwleak exact | 5 |", "## Bars of issue 5",
+    for text in ("| large blocks | clwleak exact | 5 |", "## Performance bars",
                  "24 h of the worker at default rate"):
         failures.check(text in report, f"the report has {text!r}")
     if have_heaptrack:
