@@ -126,16 +126,24 @@ bool ElfDynamic::Contains(uintptr_t address) const {
   return false;
 }
 
-void ElfDynamic::Extent(uintptr_t* begin, uintptr_t* end) const {
+void LoadedExtent(const LoadedObject& object, uintptr_t* begin, uintptr_t* end) {
   *begin = UINTPTR_MAX;
   *end = 0;
-  for (uint16_t i = 0; i < phnum_; ++i) {
-    const ElfW(Phdr)& segment = phdrs_[i];
+  for (uint16_t i = 0; i < object.phnum; ++i) {
+    const ElfW(Phdr)& segment = object.phdrs[i];
     if (segment.p_type != PT_LOAD) continue;
-    const uintptr_t start = base_ + segment.p_vaddr;
+    const uintptr_t start = object.base + segment.p_vaddr;
     if (start < *begin) *begin = start;
     if (start + segment.p_memsz > *end) *end = start + segment.p_memsz;
   }
+}
+
+void ElfDynamic::Extent(uintptr_t* begin, uintptr_t* end) const {
+  LoadedObject object;
+  object.base = base_;
+  object.phdrs = phdrs_;
+  object.phnum = phnum_;
+  LoadedExtent(object, begin, end);
 }
 
 bool ElfDynamic::IsSymbolSlot(uint32_t type) {

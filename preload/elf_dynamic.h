@@ -27,6 +27,10 @@ struct LoadedObject {
 
 LoadedObject LoadedObjectOf(const dl_phdr_info& info);
 
+// The lowest and highest address of the object's loaded (PT_LOAD) segments; UINTPTR_MAX and 0
+// when it has none.
+void LoadedExtent(const LoadedObject& object, uintptr_t* begin, uintptr_t* end);
+
 class ElfDynamic {
  public:
   // False when the object has no usable dynamic section (the vDSO, a static executable's).

@@ -40,14 +40,7 @@ int FindSelf(dl_phdr_info* info, size_t, void*) {
   for (HookedSymbol& symbol : g_symbols) {
     symbol.ours = reinterpret_cast<void*>(object.FindDefinition(symbol.name));
   }
-  g_self_begin = UINTPTR_MAX;
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-    if (segment.p_type != PT_LOAD) continue;
-    const uintptr_t begin = info->dlpi_addr + segment.p_vaddr;
-    if (begin < g_self_begin) g_self_begin = begin;
-    if (begin + segment.p_memsz > g_self_end) g_self_end = begin + segment.p_memsz;
-  }
+  object.Extent(&g_self_begin, &g_self_end);
   return 1;
 }
 

@@ -80,14 +80,8 @@ void FindNext(Function* slot, const char* name) {
 
 int FindLibcExtent(dl_phdr_info* info, size_t, void* data) {
   const uintptr_t probe = reinterpret_cast<uintptr_t>(data);
-  uintptr_t begin = UINTPTR_MAX, end = 0;
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& segment = info->dlpi_phdr[i];
-    if (segment.p_type != PT_LOAD) continue;
-    const uintptr_t start = info->dlpi_addr + segment.p_vaddr;
-    if (start < begin) begin = start;
-    if (start + segment.p_memsz > end) end = start + segment.p_memsz;
-  }
+  uintptr_t begin, end;
+  LoadedExtent(LoadedObjectOf(*info), &begin, &end);
   if (probe < begin || probe >= end) return 0;
   g_libc_begin = begin;
   g_libc_end = end;
