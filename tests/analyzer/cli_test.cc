@@ -266,7 +266,7 @@ TEST(CliTest, FailOnLeakGate) {
   CliRun fail = RunAnalyzer({"--fail-on-leak", "1MiB", WorkerFile()});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err, "[clw] gate failed: --fail-on-leak 1.0 MiB per 1,000 requests: measured "
-                      "5.91 MiB per 1,000 requests in " + WorkerFile() +
+                      "5.91 MiB per 1,000 requests (95% CI 5.91 MiB–5.91 MiB) in " + WorkerFile() +
                       "; top site: client_send (client.c:42) in libclient.so, 5.91 MiB per "
                       "1,000 requests\n");
   EXPECT_NE(fail.out.find("\nGates: FAILED\n"), std::string::npos);
@@ -285,7 +285,7 @@ TEST(CliTest, FailOnLeakPerHourGate) {
   CliRun fail = RunAnalyzer({"--fail-on-leak-per-hour", "100M", WorkerFile()});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err.rfind("[clw] gate failed: --fail-on-leak-per-hour 100 MiB per hour: measured "
-                           "851 MiB per hour in " + WorkerFile() +
+                           "851 MiB per hour (95% CI 851 MiB–851 MiB) in " + WorkerFile() +
                            "; top site: client_send (client.c:42) in libclient.so, 851 MiB per "
                            "hour\n", 0),
             0u)
@@ -316,7 +316,8 @@ TEST(CliTest, BaselineGate) {
   CliRun fail = RunAnalyzer({"--baseline", baseline, "--max-increase", "20%", regressed});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err, "[clw] gate failed: --baseline " + baseline +
-                          " --max-increase 20%: measured 8.87 MiB per 1,000 requests in " +
+                          " --max-increase 20%: measured 8.87 MiB per 1,000 requests (95% CI "
+                          "8.87 MiB–8.87 MiB) in " +
                           regressed + ", baseline 5.91 MiB per 1,000 requests (+50%); top site: "
                           "client_send (client.c:42) in libclient.so, 8.87 MiB per 1,000 "
                           "requests\n");

@@ -297,14 +297,16 @@ TEST(JunitFormat, OneTestCasePerGateWithTheFailedOnesAsFailures) {
   EXPECT_EQ(lines[0], "2 1");
   // Failed: the limit, the measured value, the site and its stack.
   EXPECT_EQ(lines[1].rfind("--fail-on-leak 1.0 MiB per 1,000 requests|--fail-on-leak 1.0 MiB per "
-                           "1,000 requests: measured 5.91 MiB per 1,000 requests in " +
+                           "1,000 requests: measured 5.91 MiB per 1,000 requests (95% CI 5.91 MiB–5.91 "
+                           "MiB) in " +
                                WorkerFile() + "; top site: client_send (client.c:42) in "
                                               "libclient.so",
                            0),
             0u)
       << lines[1];
   EXPECT_NE(lines[1].find("|gate: --fail-on-leak 1.0 MiB per 1,000 requests~limit: 1.0 MiB per "
-                          "1,000 requests~measured: 5.91 MiB per 1,000 requests~"),
+                          "1,000 requests~measured: 5.91 MiB per 1,000 requests (95% CI 5.91 MiB–5.91 "
+                          "MiB)~outcome: failed~"),
             std::string::npos)
       << lines[1];
   EXPECT_NE(lines[1].find("#1 client_send  client.c:42  (libclient.so)"), std::string::npos)
@@ -341,7 +343,7 @@ TEST(JunitFormat, NoGateGivesOnePassingCaseAndXmlIsEscaped) {
   EXPECT_EQ(lines[0], "2 1");
   EXPECT_EQ(lines[1], "--baseline " + WorkerFile() + " --max-increase 50%|");
   EXPECT_NE(lines[2].find("|--baseline " + WorkerFile() + " --max-increase 50%: measured 11.8 MiB "
-                          "per 1,000 requests in " + regressed),
+                          "per 1,000 requests (95% CI 11.8 MiB–11.8 MiB) in " + regressed),
             std::string::npos)
       << lines[2];
 }
