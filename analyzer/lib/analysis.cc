@@ -357,7 +357,8 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
       site.classification = verdict.classification;
       site.fit = verdict.rate;
       rate_start = verdict.rate.valid ? verdict.rate_start : rate_start;
-      if (verdict.late_onset) site.onset = verdict.rate_start;
+      if (verdict.late_onset) site.onset = verdict.onset;
+      site.rate_start = rate_start;
       site.growing_buffer = verdict.growing_buffer;
       site.inconclusive_reason = verdict.reason;
       site.remedies = verdict.remedies;

@@ -40,6 +40,10 @@ namespace {
 constexpr double kRegrowthStepFraction = 0.05;
 // Regrowth in the late half at least this fraction of the window's: still growing.
 constexpr double kRegrowthLateFraction = 0.25;
+// Growth only in the youngest bucket is a leak (that started late) when it grew steadily over at
+// least this fraction of the window; a shorter stretch is too recent to tell from a filling cache.
+constexpr double kMinOnsetSpan = 0.25;
+constexpr double kZ975 = 1.959963984540054;
 
 double Rate(double sample_rate_bytes) { return sample_rate_bytes > 1 ? sample_rate_bytes : 0; }
 
@@ -68,18 +72,6 @@ void CannotJudge(const StackEvidence& evidence, InconclusiveReason reason, const
   } else {
     verdict->classification = Classification::kStable;
   }
-}
-
-// The time series from (start_x, start_y) on: that point, then every point after it.
-GrowthFit FitFrom(const StackEvidence& evidence, double start_x, double start_y) {
-  std::vector<double> x{start_x}, y{start_y};
-  for (size_t i = 0; i < evidence.n; ++i) {
-    if (evidence.x[i] > start_x) {
-      x.push_back(evidence.x[i]);
-      y.push_back(evidence.y[i]);
-    }
-  }
-  return FitGrowth(x.data(), y.data(), x.size(), evidence.sample_rate_bytes);
 }
 
 // A cache that filled early in the window and then churned: its late half is a plateau whose
@@ -174,14 +166,137 @@ Regrowth JudgeRegrowth(const StackEvidence& evidence) {
   return Regrowth::kStopped;
 }
 
+// Bytes born in the window's buckets before `last` (and before the window): S(a[last]).
+double BornBefore(const SurvivorProfile& survivors, size_t last) {
+  double bytes = survivors.before_window;
+  for (size_t j = 0; j < last; ++j) bytes += survivors.buckets[j].survivors;
+  return bytes;
+}
+
+// The time series of a leak that started late, from the bucket where its survivors begin: the
+// bucket before `first` when its survivors are real (the onset is inside it), else `first`. Its
+// leading points are trimmed while an increment stands clearly (its sampling upper bound) under
+// half the rate of what follows, within the buckets searched: the rate is measured from the first
+// point of steady growth, and the leak started after the point before it.
+struct OnsetFit {
+  GrowthFit fit;
+  double rate_start = 0;     // where `fit` starts
+  double started_after = 0;  // the leak had not started before this point
+};
+OnsetFit FitFromOnset(const StackEvidence& evidence, const SurvivorProfile& survivors,
+                      size_t first) {
+  const double rate = Rate(evidence.sample_rate_bytes);
+  size_t from = first;
+  if (from > 0 && Positive(survivors.buckets[from - 1].survivors, rate) &&
+      survivors.buckets[from - 1].live_known) {
+    --from;
+  }
+  const BucketSurvivors& bucket = survivors.buckets[from];
+  const double search_end = survivors.buckets[first].end;
+  std::vector<double> x{bucket.start}, y{bucket.live_at_start};
+  for (size_t i = 0; i < evidence.n; ++i) {
+    if (evidence.x[i] > bucket.start) {
+      x.push_back(evidence.x[i]);
+      y.push_back(evidence.y[i]);
+    }
+  }
+  size_t k = 0;
+  while (k + 2 < x.size() && x[k + 1] <= search_end) {
+    const double rest_slope = (y.back() - y[k + 1]) / (x.back() - x[k + 1]);
+    const double step_upper = SampledUpperBound(std::max(y[k + 1] - y[k], 0.0), rate);
+    if (!(rest_slope > 0) || step_upper >= kSteadyRateRatio * rest_slope * (x[k + 1] - x[k])) break;
+    ++k;
+  }
+  OnsetFit onset;
+  onset.fit = FitGrowth(x.data() + k, y.data() + k, x.size() - k, evidence.sample_rate_bytes);
+  onset.rate_start = x[k];
+  onset.started_after = k > 0 ? x[k - 1] : bucket.start;
+  return onset;
+}
+
+// Sets a leak's rate: the time series over the window, or from its onset; the survivors' density
+// when there is no time series to fit.
+void LeakRate(const StackEvidence& evidence, const SurvivorProfile& survivors, size_t first,
+              StackVerdict* verdict) {
+  verdict->classification = Classification::kLeak;
+  if (first > 0 && evidence.n > 0 && survivors.buckets[first].live_known) {
+    const OnsetFit onset = FitFromOnset(evidence, survivors, first);
+    verdict->late_onset = true;
+    verdict->onset = onset.started_after;
+    verdict->rate = onset.fit;
+    verdict->rate_start = onset.rate_start;
+  } else if (first > 0) {
+    verdict->late_onset = true;
+    verdict->onset = survivors.buckets[first].start;
+    verdict->rate = GrowthFit{};
+  }
+  if (!verdict->rate.valid) {
+    verdict->rate = survivors.steady;
+    verdict->rate_start = survivors.buckets[first].start;
+  }
+}
+
+enum class Retention { kGrowing, kSlowed, kUnclear };
+
+// Whether the live bytes still grow at no less than kSteadyRateRatio of the density of the older
+// buckets of the steady stretch (without its first bucket when two or more follow it), judged over the youngest bucket and over its second half (from
+// the first snapshot at or after its middle). The growth over a span is what was born in it and
+// stays, minus what was alive at its start and died since: two disjoint sets of allocations, so
+// its sampling variance is at most R times their sum. Over the youngest bucket both are known
+// (its survivors; `mortal`, alive at its opening and dead by the end); over its second half they
+// are bounded by the youngest bucket's survivors and by what was alive at the span's start and
+// not born before the bucket. A span whose 95% sampling noise reaches the threshold itself cannot
+// say; the others decide on their growth: slowed when one falls short, growing when all pass,
+// unclear when none can say.
+Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& survivors,
+                       double mortal) {
+  const double rate = Rate(evidence.sample_rate_bytes);
+  const BucketSurvivors& youngest = survivors.buckets.back();
+  // The density of the older buckets of the stretch, without its first when two or more follow
+  // it: the first may hold the onset and part of the stretch before it.
+  const size_t last = survivors.buckets.size() - 1;
+  double bytes = 0, width = 0;
+  for (size_t j = last - survivors.onset >= 2 ? survivors.onset + 1 : survivors.onset; j < last; ++j) {
+    bytes += survivors.buckets[j].survivors;
+    width += survivors.buckets[j].width();
+  }
+  const double density = width > 0 ? bytes / width : 0;
+  const double end_x = evidence.x[evidence.n - 1];
+  const double end_y = evidence.y[evidence.n - 1];
+  const double born_before = BornBefore(survivors, last);
+  struct Span {
+    double start, live_at_start, died;
+  };
+  std::vector<Span> spans{{youngest.start, youngest.live_at_start, std::max(mortal, 0.0)}};
+  const double middle = (youngest.start + end_x) / 2;
+  for (size_t i = 0; i + 1 < evidence.n; ++i) {
+    if (evidence.x[i] >= middle && evidence.x[i] > youngest.start) {
+      spans.push_back({evidence.x[i], evidence.y[i], std::max(evidence.y[i] - born_before, 0.0)});
+      break;
+    }
+  }
+  bool decided = false;
+  for (const Span& span : spans) {
+    const double growth = end_y - span.live_at_start;
+    const double wanted = kSteadyRateRatio * density * (end_x - span.start);
+    const double noise = kZ975 * std::sqrt(rate * (std::max(youngest.survivors, 0.0) + span.died));
+    if (noise >= wanted) continue;  // sampling alone could move it across: this span cannot say
+    if (growth < wanted) return Retention::kSlowed;
+    decided = true;
+  }
+  return decided ? Retention::kGrowing : Retention::kUnclear;
+}
+
 StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdict) {
   const SurvivorProfile& survivors = *evidence.survivors;
   const double rate = Rate(evidence.sample_rate_bytes);
   const double* x = evidence.x;
   const double* y = evidence.y;
   const size_t n = evidence.n;
-  const BucketSurvivors& youngest = survivors.buckets.back();
+  const size_t last = survivors.buckets.size() - 1;
+  const BucketSurvivors& youngest = survivors.buckets[last];
   const double window_start = n > 0 ? x[0] : survivors.buckets.front().start;
+  const double window_span = youngest.end - window_start;
 
   // 1. A buffer that keeps growing in place.
   const Regrowth regrowth = JudgeRegrowth(evidence);
@@ -194,6 +309,14 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
     return verdict;
   }
 
+  // The live bytes' growth over the youngest bucket, and its sampling noise: it is what was born
+  // there and stays, minus what was alive when it opened and died since, two disjoint sets of
+  // allocations (variance at most R per byte of each).
+  const bool late_known = youngest.live_known && n > 0;
+  const double late_growth = late_known ? y[n - 1] - youngest.live_at_start : 0;
+  const double mortal = late_known ? youngest.live_at_start - BornBefore(survivors, last) : 0;
+  const double late_sd = std::sqrt(rate * (std::max(youngest.survivors, 0.0) + std::max(mortal, 0.0)));
+
   // 2. Survivors that reach back at a steady density.
   const bool reaches_back = survivors.steady_buckets() >= 2 && survivors.old.valid &&
                             Positive(survivors.old.growth, rate) && survivors.steady.growth > 0;
@@ -204,38 +327,23 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
                   &verdict);
       return verdict;
     }
-    bool leak = true;
-    if (youngest.live_known && n > 0) {
-      const GrowthFit late = FitFrom(evidence, youngest.start, youngest.live_at_start);
-      const double wanted = kSteadyRateRatio * survivors.old.slope();
-      if (!late.valid || late.slope() < wanted) {
-        leak = false;
-        if (late.valid && late.slope_hi() >= wanted) {
-          CannotJudge(evidence,
-                      rate > 0 ? InconclusiveReason::kTooFewSamples
-                               : InconclusiveReason::kTooFewSnapshots,
-                      survivors.steady, steady_start, &verdict);
+    if (late_known) {
+      // Still growing at no less than half the older buckets' density, over the youngest bucket
+      // and over its second half (where a cache that filled recently is flat)?
+      switch (StillGrowing(evidence, survivors, mortal)) {
+        case Retention::kGrowing:
+          break;
+        case Retention::kSlowed:
+          verdict.classification = Classification::kBounded;  // it clearly slowed: a cache
           return verdict;
-        }
-        verdict.classification = Classification::kBounded;
-        return verdict;
+        case Retention::kUnclear:
+          CannotJudge(evidence, InconclusiveReason::kTooFewSamples, survivors.steady, steady_start,
+                      &verdict);
+          return verdict;
       }
     }
-    if (leak) {
-      verdict.classification = Classification::kLeak;
-      const BucketSurvivors& onset = survivors.buckets[survivors.onset];
-      if (survivors.onset > 0) {
-        verdict.late_onset = true;
-        verdict.rate_start = onset.start;
-        verdict.rate = onset.live_known && n > 0 ? FitFrom(evidence, onset.start, onset.live_at_start)
-                                                 : GrowthFit{};
-      }
-      if (!verdict.rate.valid) {  // no time series to measure it on: the survivors' density
-        verdict.rate = survivors.steady;
-        verdict.rate_start = onset.start;
-      }
-      return verdict;
-    }
+    LeakRate(evidence, survivors, survivors.onset, &verdict);
+    return verdict;
   }
 
   // 3. A buffer that grew in place and stopped.
@@ -244,26 +352,43 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
     return verdict;
   }
 
-  // 4. Growth that lives only in the youngest bucket, at a new level, without turnover.
-  if (n > 0 && youngest.live_known && Positive(youngest.survivors, rate)) {
-    const double live_end = y[n - 1];
-    const double growth = live_end - youngest.live_at_start;
-    double born_before = survivors.before_window;
-    for (size_t j = 0; j + 1 < survivors.buckets.size(); ++j) {
-      born_before += survivors.buckets[j].survivors;
-    }
-    const double mortal = youngest.live_at_start - born_before;  // alive then, gone by the end
+  // 4. Growth that lives only in the youngest bucket, at a new level, without turnover: a leak
+  // that started late when it grew steadily over a good part of the window, else too recent to
+  // tell from a cache that is filling.
+  if (late_known && Positive(youngest.survivors, rate)) {
     double previous_high = youngest.live_at_start;
     for (size_t i = 0; i < n && x[i] <= youngest.start; ++i) {
       previous_high = std::max(previous_high, y[i]);
     }
-    if (Positive(growth, rate) && mortal < growth &&
-        live_end - previous_high >= kSteadyRateRatio * growth) {
-      const GrowthFit late = FitFrom(evidence, youngest.start, youngest.live_at_start);
-      CannotJudge(evidence,
-                  EnoughSamples(growth, rate) ? InconclusiveReason::kGrowthTooRecent
-                                              : InconclusiveReason::kTooFewSamples,
-                  late, youngest.start, &verdict);
+    if (late_growth - kZ975 * late_sd > 0 && mortal < late_growth &&
+        y[n - 1] - previous_high >= kSteadyRateRatio * late_growth) {
+      const OnsetFit onset = FitFromOnset(evidence, survivors, last);
+      if (!EnoughSamples(late_growth, rate)) {
+        CannotJudge(evidence, InconclusiveReason::kTooFewSamples, onset.fit, onset.rate_start,
+                    &verdict);
+        return verdict;
+      }
+      std::vector<double> sx, sy;
+      for (size_t i = 0; i < n; ++i) {
+        if (x[i] >= onset.rate_start) {
+          sx.push_back(x[i]);
+          sy.push_back(y[i]);
+        }
+      }
+      StackEvidence stretch = evidence;
+      stretch.x = sx.data();
+      stretch.y = sy.data();
+      stretch.n = sx.size();
+      stretch.survivors = nullptr;
+      stretch.closed_bucket_change = nullptr;
+      const StackVerdict steady = Classify(stretch);
+      if (steady.classification == Classification::kLeak &&
+          youngest.end - onset.started_after >= kMinOnsetSpan * window_span) {
+        LeakRate(evidence, survivors, last, &verdict);
+        return verdict;
+      }
+      CannotJudge(evidence, InconclusiveReason::kGrowthTooRecent, onset.fit, onset.rate_start,
+                  &verdict);
       return verdict;
     }
   }
@@ -279,11 +404,16 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
     return verdict;
   }
 
-  // 6. Survivors too few to say whether they reach back.
-  if (Positive(survivors.window.growth, rate) && !EnoughSamples(survivors.window.growth, rate) &&
-      survivors.buckets.size() >= 2 && Positive(survivors.window.growth - youngest.survivors, rate)) {
-    CannotJudge(evidence, InconclusiveReason::kTooFewSamples, survivors.window,
-                survivors.buckets.front().start, &verdict);
+  // 6. New bytes that stay, too few to judge: inconclusive, unless the stack turns over (more of
+  // what was alive when the window's first bucket opened has died than was born and stays:
+  // churn, whose survivors are only what is in flight at the end).
+  const BucketSurvivors& first = survivors.buckets.front();
+  const double window_survivors = survivors.window.growth;
+  if (Positive(window_survivors, rate) && !EnoughSamples(window_survivors, rate) &&
+      first.live_known &&
+      first.live_at_start - survivors.before_window < kSteadyRateRatio * window_survivors) {
+    CannotJudge(evidence, InconclusiveReason::kTooFewSamples, survivors.window, first.start,
+                &verdict);
   }
   return verdict;
 }

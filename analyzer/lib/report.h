@@ -44,9 +44,10 @@ struct SiteReport {
   GrowthFit fit;       // the reported fit, on the file's axis: over the window after warm-up, or
                        // for a leak that started late from its onset (see `onset`)
   double window_growth_bytes = 0;  // == fit.growth, kept for readers of the model
-  // A leak that started after the window's start: where, on the file's axis (requests or
-  // seconds); its rate is measured from there.
+  // A leak that started after the window's start: it had not started before `onset`, on the
+  // file's axis (requests or seconds); its rate is measured from `rate_start` on.
   std::optional<double> onset;
+  double rate_start = 0;  // where `fit` starts on the axis
   bool growing_buffer = false;  // a leak of bytes that grow in place (realloc), not of new blocks
   // Why an `inconclusive` site could not be judged, and what would decide it (Remedy bits).
   InconclusiveReason inconclusive_reason = InconclusiveReason::kNone;
