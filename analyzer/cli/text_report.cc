@@ -64,7 +64,7 @@ void WriteSite(std::ostringstream& out, const Painter& paint, const SiteReport& 
   } else {
     out << LeakRateText(site.per_n_requests, site.per_hour, per_requests)
         << SecondaryRates(site.per_n_requests, site.per_hour);
-    if (site.onset) out << "; " << OnsetText(site, axis) << ", measured from there";
+    if (site.onset) out << "; " << OnsetText(site, axis);
     if (site.growing_buffer) out << "; a block that keeps growing in place (realloc)";
     out << "; ";
   }
@@ -106,7 +106,7 @@ void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileRepo
     for (const SiteReport& site : file.sites) {
       if (site.classification != Classification::kLeak || !site.onset) continue;
       out << "[clw] The leak at " << analysis::DescribeSite(site) << " "
-          << OnsetText(site, file.axis) << "; its rate is measured from there\n";
+          << OnsetText(site, file.axis) << "\n";
     }
   } else if (file.verdict == Classification::kInconclusive) {
     out << paint("[clw] Leak not ruled out: " + RunReasonsText(file), Style::kWarn) << "\n";

@@ -63,12 +63,17 @@ std::vector<std::string> RemedyNames(unsigned remedies) {
   return names;
 }
 
+namespace {
+std::string Position(double position, const std::string& axis) {
+  if (axis == "requests") return "request " + analysis::FormatCount(static_cast<uint64_t>(position));
+  return analysis::FormatDuration(position);
+}
+}  // namespace
+
 std::string OnsetText(const analysis::SiteReport& site, const std::string& axis) {
   if (!site.onset) return "";
-  if (axis == "requests") {
-    return "started after request " + analysis::FormatCount(static_cast<uint64_t>(*site.onset));
-  }
-  return "started after " + analysis::FormatDuration(*site.onset);
+  return "started after " + Position(*site.onset, axis) + "; its rate is measured from " +
+         Position(site.rate_start, axis);
 }
 
 std::string RunReasonsText(const analysis::FileReport& file) {

@@ -20,7 +20,8 @@ std::string ReasonName(analysis::InconclusiveReason reason);
 std::string RemediesText(unsigned remedies);
 // Stable machine names of the remedy bits: "exact_mode", "longer_run", "shorter_interval".
 std::vector<std::string> RemedyNames(unsigned remedies);
-// "started after request 12,000" / "started after 1m 30s" for a leak with an onset; else "".
+// "started after request 12,000; its rate is measured from request 15,000" (or durations on a
+// time axis) for a leak that started late; else "".
 std::string OnsetText(const analysis::SiteReport& site, const std::string& axis);
 // The reasons of an inconclusive run, joined: "2 stacks grew on too few samples behind the
 // growth; the run is too short for its sample rate".

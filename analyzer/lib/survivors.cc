@@ -32,12 +32,12 @@
 //    a leak's live bytes keep growing at the survivors' density, a full cache's do not.
 //
 // 3. Onset. Leading buckets of the window are trimmed while the upper end of a bucket's
-//    sampling interval, as a density, is below kOnsetDensityRatio (1/2) of the density of the
-//    buckets after it, not counting the youngest bucket when two or more follow (the youngest
-//    holds allocations in flight at T, which would inflate the comparison). What remains is the
-//    steady stretch: a leak that started late is measured from its onset, at its current rate.
-//    With the upper end of the interval, sampling noise never trims a bucket of a steady leak
-//    (its upper end stands above its density half the time, far above half of it).
+//    sampling interval, as a density, is below kOnsetDensityRatio (1/2) of the density of all
+//    the buckets after it (the youngest also holds allocations in flight at T; over the width of
+//    the later buckets that inflates the comparison little). What remains is the steady stretch: a leak that started late is measured from
+//    its onset, at its current rate. With the upper end of the interval, sampling noise almost
+//    never trims a bucket of a steady leak (survivors_test: 0 of 1,000 seeded trials at 4 KiB
+//    per request and R = 256 KiB).
 //
 // 4. Buckets the analysis does not use as such: those that start before the window (warm-up:
 //    start-up survivors live there), and degenerate ones: a bucket of zero width on the axis (no
@@ -125,9 +125,8 @@ SurvivorProfile ProfileSurvivors(const std::vector<double>& starts, double end,
   const size_t n = buckets.size();
   size_t onset = 0;
   while (n - onset >= 2) {
-    const size_t reference_end = n - onset >= 3 ? n - 1 : n;  // without the youngest if possible
     double bytes = 0, width = 0;
-    for (size_t j = onset + 1; j < reference_end; ++j) {
+    for (size_t j = onset + 1; j < n; ++j) {
       bytes += buckets[j].survivors;
       width += buckets[j].width();
     }
