@@ -233,7 +233,16 @@ TEST(PrometheusFormat, ValidOpenMetricsWithTheAnswersAndEscapedLabels) {
   EXPECT_EQ(Metric(samples, "clwleak_snapshots", file), 100);
   EXPECT_EQ(Metric(samples, "clwleak_info", {{"file", path}, {"pid", "4242"}, {"host", "testhost"}}),
             1);
-  for (const MetricSample& sample : samples) EXPECT_NE(sample.name, "clwleak_gate_passed");
+  // The verdict as a state set.
+  EXPECT_EQ(Metric(samples, "clwleak_verdict", {{"file", path}, {"verdict", "leak"}}), 1);
+  for (const char* other : {"bounded", "stable", "inconclusive"}) {
+    EXPECT_EQ(Metric(samples, "clwleak_verdict", {{"file", path}, {"verdict", other}}), 0) << other;
+  }
+  EXPECT_EQ(Metric(samples, "clwleak_inconclusive_sites", file), 0);
+  for (const MetricSample& sample : samples) {
+    EXPECT_NE(sample.name, "clwleak_gate_passed");
+    EXPECT_NE(sample.name, "clwleak_gate_outcome");
+  }
 }
 
 TEST(PrometheusFormat, GateResultAndNoProjectionWithoutALeak) {
@@ -242,6 +251,8 @@ TEST(PrometheusFormat, GateResultAndNoProjectionWithoutALeak) {
   std::vector<MetricSample> samples;
   ASSERT_NO_FATAL_FAILURE(ParseOpenMetrics(run.out, &samples));
   EXPECT_EQ(Metric(samples, "clwleak_gate_passed", {}), 0);
+  EXPECT_EQ(Metric(samples, "clwleak_gate_outcome", {{"outcome", "failed"}}), 1);
+  EXPECT_EQ(Metric(samples, "clwleak_gate_outcome", {{"outcome", "inconclusive"}}), 0);
 
   run = RunAnalyzer({"--format", "prometheus", NoLeakFile()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
