@@ -6,24 +6,29 @@
 // docs/analyzer.md; classification.cc says why.
 //
 // With allocation ages (survivors.h), the survivors decide, read with the time series:
-//   leak:    survivors born in the window reach back at a steady density over at least two birth
+//   leak:    bytes born in buckets that had closed keep growing (a buffer grown by realloc); or
+//            survivors born in the window reach back at a steady density over at least two birth
 //            buckets, backed by at least kMinSamplesForGrowth sample intervals, and the live bytes
-//            still grow over the youngest bucket at no less than kSteadyRateRatio (1/2) of the
-//            older buckets' density; or bytes born in buckets that had closed keep growing
-//            (a buffer grown by realloc);
-//   bounded: survivors reach back but the live bytes stopped growing (a cache that filled), or
-//            the live bytes grew while nothing born in the window stays (turnover, regrowth that
-//            stopped);
-//   inconclusive: the growth is real but lives only in the youngest bucket and is new (a leak
-//            that just started, or a cache just filling); or too few samples back it;
+//            still grow at no less than kSteadyRateRatio (1/2) of the older buckets' density over
+//            the youngest bucket and its second half; or survivors only in the youngest bucket,
+//            at a new level that did not replace what was there, growing steadily over at least a
+//            quarter of the window (a leak that started late);
+//   bounded: survivors reach back but the live bytes clearly stopped growing (a cache that
+//            filled); a buffer that grew in place and stopped; the live bytes grew while nothing
+//            born in the window stays (turnover);
+//   inconclusive: growth in the youngest bucket alone over a shorter stretch (a leak that just
+//            started, or a cache still filling); growth backed by too few samples, or whose
+//            late growth sampling cannot place;
 //   stable:  anything else.
 // Without ages (older files), the time series alone, split at the middle of its axis range:
 //   leak:    the whole window grows, the late half grows on its own (two increments or more),
 //            and the late half's rate is at least half the early half's;
-//   bounded: the window grows but the late half does not, or at under half the rate; or the
-//            late half is a plateau standing well above the window's start;
-//   inconclusive: growth seen over fewer than kMinPointsToClassify points, or a late half too
-//            short to judge, or growth backed by too few samples;
+//   bounded: the window grows but the late half's rate is clearly (its upper bound) under half
+//            the early half's; or the late half is a plateau standing well above the window's
+//            start;
+//   inconclusive: growth seen over fewer than kMinPointsToClassify points, or a late half that
+//            neither grows on its own nor clearly slowed (too few snapshots to say), or growth
+//            backed by too few samples;
 //   stable:  anything else.
 // In sampled mode growth backed by fewer than kMinSamplesForGrowth sample intervals (growth / R)
 // is never judged: it is `inconclusive` when its upper bound could matter (the caller's
