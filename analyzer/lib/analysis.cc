@@ -498,11 +498,16 @@ struct Pool {
   double growth = 0, variance = 0;
   double per_hour = 0, per_hour_variance = 0;
 
-  void Add(const GrowthFit& fit, const std::optional<Rate>& per_hour_rate) {
-    if (!fit.valid) return;
-    const double half = (fit.growth_hi - fit.growth_lo) / 2 / kZ975;
-    growth += fit.growth;
-    variance += half * half;
+  // A file's rates. Per N requests its growth is the rate over the file's whole window (a leak
+  // that started late counts at its current rate), so that the fleet divides by every window.
+  void Add(const std::optional<Rate>& per_n, double window_requests, uint64_t per_requests,
+           const std::optional<Rate>& per_hour_rate) {
+    if (per_n && window_requests > 0) {
+      const double scale = window_requests / static_cast<double>(per_requests);
+      const double half = (per_n->hi - per_n->lo) / 2 / kZ975 * scale;
+      growth += per_n->value * scale;
+      variance += half * half;
+    }
     if (per_hour_rate) {
       const double hour_half = (per_hour_rate->hi - per_hour_rate->lo) / 2 / kZ975;
       per_hour += per_hour_rate->value;
@@ -576,17 +581,20 @@ AggregateReport Aggregate(const std::vector<FileReport>& files, uint64_t per_req
       if (Severity(site.classification) > Severity(entry.classification)) {
         entry.classification = site.classification;
       }
-      site_pools[it->second].Add(site.fit, site.per_hour);
+      site_pools[it->second].Add(site.per_n_requests, file.window_requests, file.per_requests,
+                                 site.per_hour);
     }
     for (const ModuleReport& module : file.modules) {
-      module_pools[module.module].Add(module.fit, module.per_hour);
+      module_pools[module.module].Add(module.per_n_requests, file.window_requests,
+                                     file.per_requests, module.per_hour);
       ModuleReport& entry = modules[module.module];
       entry.module = module.module;
       entry.sites += module.sites;
       entry.live_bytes += module.live_bytes;
     }
     if (file.leak.detected) {
-      total.Add(file.leak.fit, file.leak.per_hour);
+      total.Add(file.leak.per_n_requests, file.window_requests, file.per_requests,
+                file.leak.per_hour);
       aggregate.leak.sites += file.leak.sites;
     }
   }

@@ -216,6 +216,23 @@ TEST(VerdictScenarios, LeakStartingHalfway) {
   }
 }
 
+// A fleet pools each file at its current rate: a leak that started halfway counts at its rate
+// since then, not at its average over the window.
+TEST(VerdictScenarios, FleetPoolsALateLeakAtItsCurrentRate) {
+  AgeScenario scenario;
+  scenario.seconds = 60;
+  scenario.requests = 60000;
+  SiteBehaviour leak{Behaviour::kLeak, 2048};
+  scenario.sites = {leak};
+  const Outcome whole_run = Simulate(scenario, "fleet_whole");
+  scenario.sites[0].start = 0.5;
+  const Outcome halfway = Simulate(scenario, "fleet_halfway");
+  const AggregateReport fleet = Aggregate({whole_run.report, halfway.report}, 1000);
+  EXPECT_EQ(fleet.verdict, Classification::kLeak);
+  ASSERT_TRUE(fleet.leak.per_n_requests);
+  EXPECT_NEAR(fleet.leak.per_n_requests->value, 2048.0 * 1000, 0.02 * 2048 * 1000);
+}
+
 // A batch freed periodically: with a period within 5% of the interval the snapshots see a
 // straight line (a stroboscope); nothing it allocates outlives a period.
 TEST(VerdictScenarios, BatchFreedPeriodically) {
