@@ -16,7 +16,8 @@ using analysis::GateKind;
 using analysis::GateOutcome;
 
 std::string Unit(const GateCheck& check) {
-  return check.per_hour ? " per hour" : " per " + analysis::FormatCount(check.per_requests) + " requests";
+  return check.per_hour ? " per hour"
+                        : " per " + analysis::FormatCount(check.per_requests) + " requests";
 }
 
 std::string Interval(const analysis::Rate& rate) {
@@ -80,8 +81,8 @@ std::string GateLine(const GateCheck& check) {
     } else {
       std::snprintf(increase, sizeof increase, "baseline had no leak");
     }
-    line += ", baseline " + FormatBytes(check.baseline_reference) + Unit(check) + " (" + increase +
-            ")";
+    line +=
+        ", baseline " + FormatBytes(check.baseline_reference) + Unit(check) + " (" + increase + ")";
   }
   return line + "; " + TopSiteText(check);
 }

@@ -18,8 +18,7 @@ std::string GateName(const analysis::GateCheck& check);
 // 1,000 requests". Inconclusive checks say so after the gate.
 std::string GateLine(const analysis::GateCheck& check);
 // Lines of the checks with this outcome.
-std::vector<std::string> GateLines(const analysis::GateReport& gate,
-                                   analysis::GateOutcome outcome);
+std::vector<std::string> GateLines(const analysis::GateReport& gate, analysis::GateOutcome outcome);
 // "passed", "failed", "inconclusive".
 std::string GateOutcomeName(analysis::GateOutcome outcome);
 

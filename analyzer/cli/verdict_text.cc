@@ -43,7 +43,8 @@ std::string ReasonName(InconclusiveReason reason) {
 
 std::string RemediesText(unsigned remedies) {
   std::vector<std::string> parts;
-  if (remedies & analysis::kRemedyExactMode) parts.push_back("run in exact mode (CLWLEAK_SAMPLE_RATE=1)");
+  if (remedies & analysis::kRemedyExactMode)
+    parts.push_back("run in exact mode (CLWLEAK_SAMPLE_RATE=1)");
   if (remedies & analysis::kRemedyLongerRun) parts.push_back("run longer (more requests)");
   if (remedies & analysis::kRemedyShorterInterval) {
     parts.push_back("take snapshots more often (a shorter CLWLEAK_INTERVAL)");
@@ -65,7 +66,8 @@ std::vector<std::string> RemedyNames(unsigned remedies) {
 
 namespace {
 std::string Position(double position, const std::string& axis) {
-  if (axis == "requests") return "request " + analysis::FormatCount(static_cast<uint64_t>(position));
+  if (axis == "requests")
+    return "request " + analysis::FormatCount(static_cast<uint64_t>(position));
   return analysis::FormatDuration(position);
 }
 }  // namespace

@@ -239,15 +239,15 @@ void LeakRate(const StackEvidence& evidence, const SurvivorProfile& survivors, s
 enum class Retention { kGrowing, kSlowed, kUnclear };
 
 // Whether the live bytes still grow at no less than kSteadyRateRatio of the density of the older
-// buckets of the steady stretch (without its first bucket when two or more follow it), judged over the youngest bucket and over its second half (from
-// the first snapshot at or after its middle). The growth over a span is what was born in it and
-// stays, minus what was alive at its start and died since: two disjoint sets of allocations, so
-// its sampling variance is at most R times their sum. Over the youngest bucket both are known
-// (its survivors; `mortal`, alive at its opening and dead by the end); over its second half they
-// are bounded by the youngest bucket's survivors and by what was alive at the span's start and
-// not born before the bucket. A span whose 95% sampling noise reaches the threshold itself cannot
-// say; the others decide on their growth: slowed when one falls short, growing when all pass,
-// unclear when none can say.
+// buckets of the steady stretch (without its first bucket when two or more follow it), judged over
+// the youngest bucket and over its second half (from the first snapshot at or after its middle).
+// The growth over a span is what was born in it and stays, minus what was alive at its start and
+// died since: two disjoint sets of allocations, so its sampling variance is at most R times their
+// sum. Over the youngest bucket both are known (its survivors; `mortal`, alive at its opening and
+// dead by the end); over its second half they are bounded by the youngest bucket's survivors and by
+// what was alive at the span's start and not born before the bucket. A span whose 95% sampling
+// noise reaches the threshold itself cannot say; the others decide on their growth: slowed when one
+// falls short, growing when all pass, unclear when none can say.
 Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& survivors,
                        double mortal) {
   const double rate = Rate(evidence.sample_rate_bytes);
@@ -256,7 +256,8 @@ Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& sur
   // it: the first may hold the onset and part of the stretch before it.
   const size_t last = survivors.buckets.size() - 1;
   double bytes = 0, width = 0;
-  for (size_t j = last - survivors.onset >= 2 ? survivors.onset + 1 : survivors.onset; j < last; ++j) {
+  for (size_t j = last - survivors.onset >= 2 ? survivors.onset + 1 : survivors.onset; j < last;
+       ++j) {
     bytes += survivors.buckets[j].survivors;
     width += survivors.buckets[j].width();
   }
@@ -315,7 +316,8 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
   const bool late_known = youngest.live_known && n > 0;
   const double late_growth = late_known ? y[n - 1] - youngest.live_at_start : 0;
   const double mortal = late_known ? youngest.live_at_start - BornBefore(survivors, last) : 0;
-  const double late_sd = std::sqrt(rate * (std::max(youngest.survivors, 0.0) + std::max(mortal, 0.0)));
+  const double late_sd =
+      std::sqrt(rate * (std::max(youngest.survivors, 0.0) + std::max(mortal, 0.0)));
 
   // 2. Survivors that reach back at a steady density.
   const bool reaches_back = survivors.steady_buckets() >= 2 && survivors.old.valid &&

@@ -72,8 +72,8 @@ struct StackVerdict {
   // The fit whose rate is reported: `whole`, or for a leak that started late the time series from
   // its onset, or the survivors when the window has no time series to fit.
   GrowthFit rate;
-  double rate_start = 0;   // where `rate` starts on the axis
-  bool late_onset = false; // the leak started after the window's start: after `onset`
+  double rate_start = 0;    // where `rate` starts on the axis
+  bool late_onset = false;  // the leak started after the window's start: after `onset`
   double onset = 0;
   bool growing_buffer = false;  // leak: bytes born in closed buckets kept growing (realloc)
   InconclusiveReason reason = InconclusiveReason::kNone;  // set when kInconclusive

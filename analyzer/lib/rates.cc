@@ -7,7 +7,9 @@ namespace clwleak::analysis {
 
 RunAxis::RunAxis(bool by_requests, std::vector<std::pair<double, double>> points, double end,
                  std::optional<double> request_rate)
-    : by_requests_(by_requests), points_(std::move(points)), end_(end),
+    : by_requests_(by_requests),
+      points_(std::move(points)),
+      end_(end),
       request_rate_(request_rate && *request_rate > 0 ? request_rate : std::nullopt) {
   std::sort(points_.begin(), points_.end());
 }
@@ -15,8 +17,7 @@ RunAxis::RunAxis(bool by_requests, std::vector<std::pair<double, double>> points
 double RunAxis::SecondsAt(double position) const {
   if (!by_requests_) return position;
   if (points_.empty()) return 0;
-  auto after = std::lower_bound(points_.begin(), points_.end(),
-                                std::make_pair(position, -1.0));
+  auto after = std::lower_bound(points_.begin(), points_.end(), std::make_pair(position, -1.0));
   if (after == points_.end()) return points_.back().second;
   if (after == points_.begin() || after->first == position) return after->second;
   const auto before = after - 1;

@@ -34,8 +34,8 @@ class RunAxis {
   void FillRates(const GrowthFit& fit, double start, uint64_t per_requests,
                  std::optional<Rate>* per_n, std::optional<Rate>* per_hour) const;
   // The same for a rate in bytes per axis unit (value and interval), e.g. a sum of sites.
-  void FillSlope(const Rate& slope, double start, uint64_t per_requests,
-                 std::optional<Rate>* per_n, std::optional<Rate>* per_hour) const;
+  void FillSlope(const Rate& slope, double start, uint64_t per_requests, std::optional<Rate>* per_n,
+                 std::optional<Rate>* per_hour) const;
 
  private:
   bool by_requests_;

@@ -34,10 +34,10 @@
 // 3. Onset. Leading buckets of the window are trimmed while the upper end of a bucket's
 //    sampling interval, as a density, is below kOnsetDensityRatio (1/2) of the density of all
 //    the buckets after it (the youngest also holds allocations in flight at T; over the width of
-//    the later buckets that inflates the comparison little). What remains is the steady stretch: a leak that started late is measured from
-//    its onset, at its current rate. With the upper end of the interval, sampling noise almost
-//    never trims a bucket of a steady leak (survivors_test: 0 of 1,000 seeded trials at 4 KiB
-//    per request and R = 256 KiB).
+//    the later buckets that inflates the comparison little). What remains is the steady stretch: a
+//    leak that started late is measured from its onset, at its current rate. With the upper end of
+//    the interval, sampling noise almost never trims a bucket of a steady leak (survivors_test: 0
+//    of 1,000 seeded trials at 4 KiB per request and R = 256 KiB).
 //
 // 4. Buckets the analysis does not use as such: those that start before the window (warm-up:
 //    start-up survivors live there), and degenerate ones: a bucket of zero width on the axis (no
@@ -133,9 +133,9 @@ SurvivorProfile ProfileSurvivors(const std::vector<double>& starts, double end,
     const double reference = width > 0 ? bytes / width : 0;
     const BucketSurvivors& leading = buckets[onset];
     const double leading_upper =
-        leading.width() > 0 ? SampledUpperBound(leading.survivors, sample_rate_bytes) /
-                                  leading.width()
-                            : 0;
+        leading.width() > 0
+            ? SampledUpperBound(leading.survivors, sample_rate_bytes) / leading.width()
+            : 0;
     if (!(reference > 0) || leading_upper >= kOnsetDensityRatio * reference) break;
     ++onset;
   }

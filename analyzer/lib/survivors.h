@@ -13,11 +13,11 @@ namespace clwleak::analysis {
 
 // One birth bucket of a stack, on the run's axis (requests, or seconds).
 struct BucketSurvivors {
-  double start = 0;           // where the bucket opened
-  double end = 0;             // where the next one opened (the last: the last snapshot)
-  double survivors = 0;       // bytes born in it and live at the last snapshot
-  double live_at_start = 0;   // the stack's live bytes when it opened
-  bool live_known = false;    // live_at_start was observed
+  double start = 0;          // where the bucket opened
+  double end = 0;            // where the next one opened (the last: the last snapshot)
+  double survivors = 0;      // bytes born in it and live at the last snapshot
+  double live_at_start = 0;  // the stack's live bytes when it opened
+  bool live_known = false;   // live_at_start was observed
   double width() const { return end - start; }
   double density() const { return width() > 0 ? survivors / width() : 0; }
 };

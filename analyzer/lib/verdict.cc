@@ -38,9 +38,8 @@ Rate GateBound(const Rate& leak_total, const std::vector<Rate>& inconclusive, do
   return bound;
 }
 
-Classification JudgeRun(const std::vector<SiteReport>& sites, bool sampled,
-                        bool resolution_matters, bool nothing_to_fit,
-                        std::vector<VerdictReason>* reasons) {
+Classification JudgeRun(const std::vector<SiteReport>& sites, bool sampled, bool resolution_matters,
+                        bool nothing_to_fit, std::vector<VerdictReason>* reasons) {
   reasons->clear();
   bool bounded = false;
   std::map<InconclusiveReason, VerdictReason> by_reason;
@@ -56,7 +55,8 @@ Classification JudgeRun(const std::vector<SiteReport>& sites, bool sampled,
   for (const auto& [reason, entry] : by_reason) reasons->push_back(entry);
   if (nothing_to_fit) {
     reasons->push_back(VerdictReason{InconclusiveReason::kTooFewSnapshots,
-                                     RemediesFor(InconclusiveReason::kTooFewSnapshots, sampled), 0});
+                                     RemediesFor(InconclusiveReason::kTooFewSnapshots, sampled),
+                                     0});
   } else if (resolution_matters) {
     reasons->push_back(VerdictReason{InconclusiveReason::kRunTooShort,
                                      RemediesFor(InconclusiveReason::kRunTooShort, sampled), 0});

@@ -37,9 +37,8 @@ Rate GateBound(const Rate& leak_total, const std::vector<Rate>& inconclusive, do
 
 // The verdict of one file from its sites. `resolution_matters`: the run's resolution is a
 // material rate; `nothing_to_fit`: no window to judge growth in.
-Classification JudgeRun(const std::vector<SiteReport>& sites, bool sampled,
-                        bool resolution_matters, bool nothing_to_fit,
-                        std::vector<VerdictReason>* reasons);
+Classification JudgeRun(const std::vector<SiteReport>& sites, bool sampled, bool resolution_matters,
+                        bool nothing_to_fit, std::vector<VerdictReason>* reasons);
 
 // How bad a classification is, for "the worst over files": leak, inconclusive, bounded, stable.
 int Severity(Classification classification);

@@ -23,8 +23,8 @@ struct SiteState {
 }  // namespace
 
 ScenarioTruth WriteAgeScenario(const std::string& path, const AgeScenario& scenario) {
-  proto::Header header = MakeHeader(scenario.sample_rate_bytes, scenario.memory_limit_bytes,
-                                    "cgroup memory.max");
+  proto::Header header =
+      MakeHeader(scenario.sample_rate_bytes, scenario.memory_limit_bytes, "cgroup memory.max");
   header.set_snapshot_interval_ns(static_cast<uint64_t>(scenario.interval * 1e9));
   if (scenario.ages) header.set_birth_bucket_capacity(32);
   SyntheticProfile profile(path, header);
@@ -38,8 +38,10 @@ ScenarioTruth WriteAgeScenario(const std::string& path, const AgeScenario& scena
   for (size_t s = 0; s < scenario.sites.size(); ++s) {
     const SiteBehaviour& site = scenario.sites[s];
     truth.stacks.push_back(profile.AddStack(
-        {clw_malloc, {site.function, "site.cc", static_cast<uint32_t>(10 + s), "/opt/clw/lib/libsite.so"},
-         handle, main_frame}));
+        {clw_malloc,
+         {site.function, "site.cc", static_cast<uint32_t>(10 + s), "/opt/clw/lib/libsite.so"},
+         handle,
+         main_frame}));
     double rate = 0;
     if (site.kind == Behaviour::kLeak) {
       rate = static_cast<double>(site.bytes + (site.realloc_after_alloc ? 16 : 0)) /
@@ -65,7 +67,8 @@ ScenarioTruth WriteAgeScenario(const std::string& path, const AgeScenario& scena
     const uint64_t due = std::min<uint64_t>(
         n, static_cast<uint64_t>(std::floor(static_cast<double>(n) * t / scenario.seconds + 1e-9)));
     for (; request < due; ++request) {
-      const double now = static_cast<double>(request + 1) * scenario.seconds / static_cast<double>(n);
+      const double now =
+          static_cast<double>(request + 1) * scenario.seconds / static_cast<double>(n);
       for (size_t s = 0; s < scenario.sites.size(); ++s) {
         const SiteBehaviour& site = scenario.sites[s];
         SiteState& state = states[s];

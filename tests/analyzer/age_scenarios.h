@@ -26,12 +26,12 @@ enum class Behaviour {
 struct SiteBehaviour {
   Behaviour kind = Behaviour::kLeak;
   uint64_t bytes = 64;
-  uint64_t every = 1;            // kLeak: one allocation every this many requests
-  double start = 0;              // fraction of the requests when the site starts
-  double stop = 1;               // fraction when it stops (kStartup)
-  uint64_t capacity = 0;         // kCache: entries kept
-  double period_seconds = 0;     // kFlush
-  uint64_t lifetime = 10;        // kChurn
+  uint64_t every = 1;                // kLeak: one allocation every this many requests
+  double start = 0;                  // fraction of the requests when the site starts
+  double stop = 1;                   // fraction when it stops (kStartup)
+  uint64_t capacity = 0;             // kCache: entries kept
+  double period_seconds = 0;         // kFlush
+  uint64_t lifetime = 10;            // kChurn
   bool realloc_after_alloc = false;  // kLeak: each block realloc'd 16 bytes bigger right away
                                      // (aligned_alloc then realloc)
   std::string function = "site";     // the attributed frame's function
@@ -41,9 +41,9 @@ struct AgeScenario {
   uint64_t sample_rate_bytes = 1;  // 1 = exact
   uint64_t seed = 1;
   uint64_t requests = 20000;
-  double seconds = 1.0;            // requests are spread evenly over the run
-  double interval = 5.0;           // CLWLEAK_INTERVAL
-  bool ages = true;                // false: a file written before the preload recorded ages
+  double seconds = 1.0;   // requests are spread evenly over the run
+  double interval = 5.0;  // CLWLEAK_INTERVAL
+  bool ages = true;       // false: a file written before the preload recorded ages
   bool count_requests = true;
   uint64_t memory_limit_bytes = 2ull << 30;
   uint64_t base_memory_bytes = 200ull << 20;  // in use besides the simulated heap
@@ -51,8 +51,8 @@ struct AgeScenario {
 };
 
 struct ScenarioTruth {
-  std::vector<uint32_t> stacks;       // per site, in order
-  std::vector<double> rate;           // per site: bytes per request it leaks at the end (0: none)
+  std::vector<uint32_t> stacks;  // per site, in order
+  std::vector<double> rate;      // per site: bytes per request it leaks at the end (0: none)
   uint64_t requests = 0;
   double seconds = 0;
   uint64_t snapshots = 0;

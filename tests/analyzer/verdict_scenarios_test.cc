@@ -117,10 +117,11 @@ void ExpectLeak(AgeScenario scenario, const std::string& name, size_t site, bool
   // A 95% interval misses one run in twenty: at most one of the ten seeds may be both off by
   // more than 25% and outside its interval (the calibration tests count the misses properly).
   EXPECT_LE(missed, 1) << name;
-  std::printf("%s: exact error %.1f%%; sampled: leak in %d of %llu, within 25%% in %d, worst "
-              "error %.0f%%, %d off and outside the interval\n",
-              name.c_str(), exact_rate.error * 100, leaks,
-              static_cast<unsigned long long>(kSeeds), within, worst * 100, missed);
+  std::printf(
+      "%s: exact error %.1f%%; sampled: leak in %d of %llu, within 25%% in %d, worst "
+      "error %.0f%%, %d off and outside the interval\n",
+      name.c_str(), exact_rate.error * 100, leaks, static_cast<unsigned long long>(kSeeds), within,
+      worst * 100, missed);
 }
 
 // Benign growth (site `site`): never a leak, exact or sampled.
@@ -266,8 +267,8 @@ TEST(VerdictScenarios, StringAppendedEveryRequest) {
     const SiteReport& site = outcome.Site(0);
     EXPECT_EQ(site.classification, Classification::kLeak) << "rate " << rate;
     EXPECT_TRUE(site.growing_buffer);
-    EXPECT_TRUE(CheckRate(site, 200).covered) << site.per_n_requests->lo << " "
-                                               << site.per_n_requests->hi;
+    EXPECT_TRUE(CheckRate(site, 200).covered)
+        << site.per_n_requests->lo << " " << site.per_n_requests->hi;
   }
 }
 
@@ -323,9 +324,10 @@ void ExpectCalibrated(AgeScenario scenario, const std::string& name) {
     leaks += site.classification == Classification::kLeak;
     error_sum += rate.error;
   }
-  std::printf("calibration, %s: interval covered the truth in %d of 100, leak in %d, mean "
-              "error %.1f%%\n",
-              name.c_str(), covered, leaks, error_sum);
+  std::printf(
+      "calibration, %s: interval covered the truth in %d of 100, leak in %d, mean "
+      "error %.1f%%\n",
+      name.c_str(), covered, leaks, error_sum);
   ::testing::Test::RecordProperty(name + " covered_of_100", covered);
   EXPECT_GE(covered, 90);
   EXPECT_EQ(leaks, 100);
