@@ -8,9 +8,11 @@
 #include "analysis.h"
 #include "answers.h"
 #include "folded_report.h"
+#include "gate_text.h"
 #include "html_escape.h"
 #include "json_report.h"
 #include "units.h"
+#include "verdict_text.h"
 
 namespace clwleak::cli {
 namespace {
@@ -89,12 +91,26 @@ void WriteAnswers(std::ostringstream& out, bool leaking, const std::string& verd
       << "</dl>\n";
 }
 
-std::string Verdict(const analysis::LeakSummary& leak, size_t modules) {
+std::string Verdict(const analysis::LeakSummary& leak, size_t modules,
+                    Classification verdict = Classification::kStable,
+                    const FileReport* file = nullptr) {
+  if (!leak.detected && verdict == Classification::kInconclusive) {
+    return file != nullptr ? "Leak not ruled out: " + RunReasonsText(*file) + " (to decide: " +
+                                 RunRemediesText(*file) + ")"
+                           : "Leak not ruled out in every file";
+  }
   if (!leak.detected) return "No leak detected";
   return "Native memory leak detected in " + leak.module + MoreModules(modules);
 }
 
-std::string LeakedText(const analysis::LeakSummary& leak, uint64_t per_requests) {
+std::string LeakedText(const analysis::LeakSummary& leak, uint64_t per_requests,
+                       bool inconclusive = false) {
+  const auto& bound = leak.bound_per_n_requests ? leak.bound_per_n_requests : leak.bound_per_hour;
+  if (!leak.detected && inconclusive && bound && std::isfinite(bound->hi)) {
+    return "not ruled out: up to " + FormatBytes(bound->hi) + " " +
+           (leak.bound_per_n_requests ? PerN(per_requests) : std::string("per hour")) +
+           " (upper end of the 95% interval)";
+  }
   if (!leak.detected) return "nothing grows steadily";
   std::string text = LeakRateText(leak.per_n_requests, leak.per_hour, per_requests);
   if (leak.per_n_requests && leak.per_hour) text += "; " + PerHourText(leak.per_hour);
@@ -108,8 +124,10 @@ void WriteFileAnswers(std::ostringstream& out, const FileReport& file) {
     oom += " (95% CI " + FormatDuration(file.oom.seconds_lo) + "–" +
            FormatDuration(file.oom.seconds_hi) + ")";
   }
-  WriteAnswers(out, file.leak.detected, Verdict(file.leak, file.modules.size()),
-               LeakedText(file.leak, file.per_requests),
+  WriteAnswers(out, file.leak.detected || file.verdict == Classification::kInconclusive,
+               Verdict(file.leak, file.modules.size(), file.verdict, &file),
+               LeakedText(file.leak, file.per_requests,
+                          file.verdict == Classification::kInconclusive),
                top != nullptr ? analysis::DescribeSite(*top) : "none", oom, MemoryPhrase(file));
 }
 
@@ -273,7 +291,8 @@ void WriteFleet(std::ostringstream& out, const std::vector<FileReport>& files,
                     std::to_string(aggregate.files) + " files");
   }
   out << "<section id=\"fleet\">\n<h2>Across " << aggregate.files << " files</h2>\n";
-  WriteAnswers(out, aggregate.leak.detected, Verdict(aggregate.leak, aggregate.modules.size()),
+  WriteAnswers(out, aggregate.leak.detected || aggregate.verdict == Classification::kInconclusive,
+               Verdict(aggregate.leak, aggregate.modules.size(), aggregate.verdict),
                LeakedText(aggregate.leak, aggregate.per_requests) +
                    (aggregate.leak.detected ? " (pooled over all files)" : ""),
                leaking.empty() ? "none" : analysis::DescribeSite(*leaking.front()),
@@ -286,7 +305,7 @@ void WriteFleet(std::ostringstream& out, const std::vector<FileReport>& files,
   for (size_t i = 0; i < files.size(); ++i) {
     const FileReport& file = files[i];
     out << "<tr><td><a href=\"#file-" << i << "\"><code>" << H(file.path) << "</code></a></td><td>"
-        << H(Verdict(file.leak, file.modules.size())) << "</td><td>"
+        << H(Verdict(file.leak, file.modules.size(), file.verdict, &file)) << "</td><td>"
         << H(LeakedText(file.leak, file.per_requests)) << "</td><td>" << H(TimeToOomPhrase(file))
         << "</td><td>" << H(MemoryPhrase(file)) << "</td></tr>\n";
   }
@@ -298,11 +317,19 @@ void WriteFleet(std::ostringstream& out, const std::vector<FileReport>& files,
 void WriteGates(std::ostringstream& out, const analysis::GateReport& gate) {
   if (!gate.evaluated) return;
   out << "<section id=\"gates\">\n<h2>Gates: <span class=\""
-      << (gate.passed ? "clw-gate-passed\">passed" : "clw-gate-failed\">FAILED")
+      << (gate.outcome == analysis::GateOutcome::kPassed ? "clw-gate-passed\">passed"
+          : gate.outcome == analysis::GateOutcome::kFailed
+              ? "clw-gate-failed\">FAILED"
+              : gate.passed ? "clw-gate-passed\">inconclusive, passed by --inconclusive=pass"
+                            : "clw-gate-failed\">INCONCLUSIVE")
       << "</span></h2>\n";
-  if (!gate.failures.empty()) {
+  std::vector<std::string> lines = GateLines(gate, analysis::GateOutcome::kFailed);
+  for (std::string& line : GateLines(gate, analysis::GateOutcome::kInconclusive)) {
+    lines.push_back(std::move(line));
+  }
+  if (!lines.empty()) {
     out << "<ul>";
-    for (const std::string& failure : gate.failures) out << "<li>" << H(failure) << "</li>";
+    for (const std::string& line : lines) out << "<li>" << H(line) << "</li>";
     out << "</ul>\n";
   }
   out << "</section>\n";

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "byte_escape.h"
+#include "gate_text.h"
+#include "verdict_text.h"
 
 namespace clwleak::cli {
 namespace {
@@ -64,6 +66,12 @@ std::string Hex(uint64_t value) {
 Json SiteJson(const SiteReport& site) {
   Json json;
   json["classification"] = analysis::ClassificationName(site.classification);
+  json["inconclusive_reason"] = site.inconclusive_reason == analysis::InconclusiveReason::kNone
+                                    ? Json(nullptr)
+                                    : Json(ReasonName(site.inconclusive_reason));
+  json["remedies"] = RemedyNames(site.remedies);
+  json["onset"] = site.onset ? JsonNumber(*site.onset) : Json(nullptr);
+  json["growing_buffer"] = site.growing_buffer;
   json["bytes_per_n_requests"] = Value(site.per_n_requests);
   json["bytes_per_n_requests_ci95"] = Interval(site.per_n_requests);
   json["bytes_per_hour"] = Value(site.per_hour);
@@ -128,8 +136,33 @@ Json GateJson(const analysis::GateReport& gate) {
   Json json;
   json["evaluated"] = gate.evaluated;
   json["passed"] = gate.passed;
-  json["failures"] = gate.failures;
+  json["failures"] = GateLines(gate, analysis::GateOutcome::kFailed);
+  json["outcome"] = GateOutcomeName(gate.outcome);
+  json["inconclusive_passes"] = gate.inconclusive_passes;
+  json["inconclusive"] = GateLines(gate, analysis::GateOutcome::kInconclusive);
+  Json checks = Json::array();
+  for (const analysis::GateCheck& check : gate.checks) {
+    checks.push_back({{"gate", GateName(check)},
+                      {"file", check.file},
+                      {"outcome", GateOutcomeName(check.outcome)},
+                      {"unit", check.per_hour ? "bytes_per_hour" : "bytes_per_n_requests"},
+                      {"limit", JsonNumber(check.limit)},
+                      {"measured", JsonNumber(check.measured.value)},
+                      {"ci95", Json::array({JsonNumber(check.measured.lo),
+                                            JsonNumber(check.measured.hi)})}});
+  }
+  json["checks"] = std::move(checks);
   return json;
+}
+
+Json VerdictReasonsJson(const FileReport& file) {
+  Json reasons = Json::array();
+  for (const analysis::VerdictReason& reason : file.verdict_reasons) {
+    reasons.push_back({{"reason", ReasonName(reason.reason)},
+                       {"sites", reason.sites},
+                       {"remedies", RemedyNames(reason.remedies)}});
+  }
+  return reasons;
 }
 
 Json FileJson(const FileReport& file) {
@@ -179,6 +212,17 @@ Json FileJson(const FileReport& file) {
   json["memory"]["in_use_shared"] = file.memory.in_use_processes > 1;
   json["leak"] = LeakJson(file.leak, file.per_requests);
   json["leak"]["growth_bytes_per_s"] = JsonNumber(file.leak.growth_bytes_per_s);
+  json["leak"]["bound_per_n_requests"] = Interval(file.leak.bound_per_n_requests);
+  json["leak"]["bound_per_hour"] = Interval(file.leak.bound_per_hour);
+  json["verdict"] = analysis::ClassificationName(file.verdict);
+  json["verdict_reasons"] = VerdictReasonsJson(file);
+  json["ages"] = file.ages;
+  json["resolution"] = {
+      {"bytes_per_n_requests", file.resolution_per_n_requests
+                                   ? JsonNumber(*file.resolution_per_n_requests)
+                                   : Json(nullptr)},
+      {"bytes_per_hour",
+       file.resolution_per_hour ? JsonNumber(*file.resolution_per_hour) : Json(nullptr)}};
   json["time_to_oom_s"] = file.oom.projected ? JsonNumber(file.oom.seconds) : Json(nullptr);
   json["time_to_oom_ci95_s"] = file.oom.projected ? Json::array({JsonNumber(file.oom.seconds_lo),
                                                                  JsonNumber(file.oom.seconds_hi)})
@@ -266,6 +310,7 @@ std::string RenderJson(const std::vector<FileReport>& files, const AggregateRepo
   json["lower_bound"] = dropped > 0;
   json["memory"] = nullptr;
   json["leak"] = LeakJson(aggregate->leak, aggregate->per_requests);
+  json["verdict"] = analysis::ClassificationName(aggregate->verdict);
   json["time_to_oom_s"] = soonest != nullptr ? JsonNumber(soonest->oom.seconds) : Json(nullptr);
   json["time_to_oom_file"] = soonest != nullptr ? Json(soonest->path) : Json(nullptr);
   Json sites = Json::array();

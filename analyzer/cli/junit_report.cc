@@ -1,10 +1,12 @@
 // The JUnit XML report; see junit_report.h.
 #include "junit_report.h"
 
+#include <cmath>
 #include <cstdio>
 
 #include "analysis.h"
 #include "byte_escape.h"
+#include "gate_text.h"
 #include "units.h"
 
 namespace clwleak::cli {
@@ -14,6 +16,7 @@ struct TestCase {
   std::string name;
   std::string file;
   std::string failure_message;  // empty: passed
+  std::string failure_type;
   std::string details;          // body of <failure>, or of <system-out> when passed
 };
 
@@ -50,20 +53,6 @@ std::string SiteDetails(const analysis::FileReport& file) {
   return text;
 }
 
-// The failure line EvaluateGates wrote for `flag` on `file`, or "" when that gate passed there.
-// Lines start with the flag and name the file as " in FILE;" (or " in FILE," for the baseline).
-std::string FailureFor(const analysis::GateReport& gate, const std::string& flag,
-                       const std::string& file) {
-  for (const std::string& failure : gate.failures) {
-    if (failure.rfind(flag + " ", 0) != 0) continue;
-    if (failure.find(" in " + file + ";") != std::string::npos ||
-        failure.find(" in " + file + ",") != std::string::npos) {
-      return failure;
-    }
-  }
-  return "";
-}
-
 }  // namespace
 
 std::string EscapeXml(const std::string& text, bool attribute) {
@@ -84,48 +73,39 @@ std::string EscapeXml(const std::string& text, bool attribute) {
 }
 
 std::string RenderJunit(const std::vector<analysis::FileReport>& files,
-                        const analysis::FileReport* baseline,
-                        const analysis::GateOptions& options, const analysis::GateReport& gate) {
+                        const analysis::GateReport& gate) {
   std::vector<TestCase> cases;
   for (const analysis::FileReport& file : files) {
     const std::string per_n = " per " + analysis::FormatCount(file.per_requests) + " requests";
     const std::string facts = SiteDetails(file);
-    auto add = [&](const std::string& flag, const std::string& name, const std::string& limit,
-                   const std::string& measured) {
+    for (const analysis::GateCheck& check : gate.checks) {
+      if (check.file != file.path) continue;
+      const std::string unit = check.per_hour ? std::string(" per hour") : per_n;
       TestCase test;
-      test.name = name;
+      test.name = GateName(check);
       test.file = file.path;
-      test.failure_message = FailureFor(gate, flag, file.path);
-      test.details = "gate: " + EscapeBytes(name) + "\nlimit: " + limit + "\nmeasured: " +
-                     measured + "\nfile: " + EscapeBytes(file.path) + "\n" + facts;
+      if (check.outcome == analysis::GateOutcome::kFailed ||
+          (check.outcome == analysis::GateOutcome::kInconclusive && !gate.inconclusive_passes)) {
+        test.failure_message = GateLine(check);
+        test.failure_type = check.outcome == analysis::GateOutcome::kFailed
+                                ? "clwleak.LeakGate"
+                                : "clwleak.Inconclusive";
+      }
+      std::string limit = analysis::FormatBytes(check.limit) + unit;
+      if (check.kind == analysis::GateKind::kBaseline) {
+        char percent[32];
+        std::snprintf(percent, sizeof percent, "%g%%", check.max_increase_percent);
+        limit += " (baseline " + analysis::FormatBytes(check.baseline_reference) + unit + " + " +
+                 percent + ")";
+      }
+      test.details = "gate: " + EscapeBytes(test.name) + "\nlimit: " + limit + "\nmeasured: " +
+                     analysis::FormatBytes(check.measured.value) + unit + " (95% CI " +
+                     analysis::FormatBytes(check.measured.lo) + "–" +
+                     (std::isfinite(check.measured.hi) ? analysis::FormatBytes(check.measured.hi)
+                                                       : std::string("unbounded")) +
+                     ")\noutcome: " + GateOutcomeName(check.outcome) + "\nfile: " + EscapeBytes(file.path) +
+                     "\n" + facts;
       cases.push_back(std::move(test));
-    };
-    if (options.fail_on_leak) {
-      const std::string limit = analysis::FormatBytes(static_cast<double>(*options.fail_on_leak));
-      add("--fail-on-leak", "--fail-on-leak " + limit + per_n, limit + per_n,
-          RateText(file.leak.per_n_requests, per_n));
-    }
-    if (options.fail_on_leak_per_hour) {
-      const std::string limit =
-          analysis::FormatBytes(static_cast<double>(*options.fail_on_leak_per_hour));
-      add("--fail-on-leak-per-hour", "--fail-on-leak-per-hour " + limit + " per hour",
-          limit + " per hour", RateText(file.leak.per_hour, " per hour"));
-    }
-    if (options.max_increase_percent && baseline != nullptr) {
-      char percent[32];
-      std::snprintf(percent, sizeof percent, "%g%%", *options.max_increase_percent);
-      // The same choice as EvaluateGates: per N requests when both runs count requests.
-      const bool use_requests =
-          (file.leak.per_n_requests.has_value() || file.window_requests > 0) &&
-          baseline->window_requests > 0;
-      const std::string unit = use_requests ? per_n : " per hour";
-      const auto& base_rate = use_requests ? baseline->leak.per_n_requests : baseline->leak.per_hour;
-      const auto& rate = use_requests ? file.leak.per_n_requests : file.leak.per_hour;
-      const double reference = base_rate ? base_rate->value : 0.0;
-      add("--baseline", "--baseline " + options.baseline_path + " --max-increase " + percent,
-          analysis::FormatBytes(reference * (1 + *options.max_increase_percent / 100)) + unit +
-              " (baseline " + analysis::FormatBytes(reference) + unit + " + " + percent + ")",
-          RateText(rate, unit));
     }
     if (!gate.evaluated) {
       TestCase test;
@@ -133,8 +113,9 @@ std::string RenderJunit(const std::vector<analysis::FileReport>& files,
       test.file = file.path;
       test.details = "no gate requested (--fail-on-leak, --fail-on-leak-per-hour, --baseline)\n"
                      "leak: " + RateText(file.leak.per_n_requests, per_n) + ", " +
-                     RateText(file.leak.per_hour, " per hour") + "\nfile: " +
-                     EscapeBytes(file.path) + "\n" + facts;
+                     RateText(file.leak.per_hour, " per hour") + "\nverdict: " +
+                     analysis::ClassificationName(file.verdict) + "\nfile: " + EscapeBytes(file.path) + "\n" +
+                     facts;
       cases.push_back(std::move(test));
     }
   }
@@ -152,7 +133,7 @@ std::string RenderJunit(const std::vector<analysis::FileReport>& files,
     if (test.failure_message.empty()) {
       out += ">\n      <system-out>" + EscapeXml(test.details, false) + "</system-out>\n    </testcase>\n";
     } else {
-      out += ">\n      <failure type=\"clwleak.LeakGate\" message=\"" +
+      out += ">\n      <failure type=\"" + test.failure_type + "\" message=\"" +
              EscapeXml(test.failure_message) + "\">" + EscapeXml(test.details, false) +
              "</failure>\n    </testcase>\n";
     }

@@ -1,11 +1,13 @@
 // The JUnit XML report of clw-leak-analyze (`--format junit -o leaks.xml`), for CI systems that
 // show test results (GitHub Actions reporters, GitLab's junit artifacts, Jenkins). One testsuite
 // "clwleak.gates"; one testcase per requested gate and input file, named after the gate and its
-// limit; a failed gate is a <failure> whose message is the gate's line (limit, measured value and
-// file, top site) and whose body lists the measured value, the limit and the top leaking site with
-// its stack. With no gate requested there is one passing testcase, "no gate configured", that
-// carries the leak rate. Which gates failed is decided by analysis::EvaluateGates (the same
-// decision as the exit code); this file only lays it out. Called by main.cc.
+// limit; a failed gate is a <failure type="clwleak.LeakGate"> whose message is the gate's line
+// (limit, measured value and interval, file, top site) and whose body lists them with the top
+// leaking site's stack; an inconclusive gate is a <failure type="clwleak.Inconclusive"> (a passing
+// testcase with --inconclusive=pass). With no gate requested there is one passing testcase, "no
+// gate configured", that carries the leak rate and the verdict. Which gates failed is decided by
+// analysis::EvaluateGates (the same decision as the exit code); this file only lays it out.
+// Called by main.cc.
 #pragma once
 
 #include <string>
@@ -16,10 +18,8 @@
 
 namespace clwleak::cli {
 
-// `baseline` is the baseline run when --baseline was given, else null.
 std::string RenderJunit(const std::vector<analysis::FileReport>& files,
-                        const analysis::FileReport* baseline,
-                        const analysis::GateOptions& options, const analysis::GateReport& gate);
+                        const analysis::GateReport& gate);
 
 // Escapes host bytes with EscapeBytes (byte_escape.h), which leaves only characters XML 1.0 can
 // carry, then & < > " ' for XML. An attribute value (`attribute`) is one line: every control

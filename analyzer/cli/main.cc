@@ -1,8 +1,9 @@
 // clw-leak-analyze: the offline analyzer's command line. Parses flags, analyses each file with
 // clwleak_analysis (with a progress bar on a terminal), evaluates the gates and writes the report
 // in the format asked for. Exit codes (DESIGN.md): 0 report written and every gate passed, 1 a
-// gate failed, 2 usage error or unreadable input. Messages on stderr name files and arguments
-// through EscapeBytes; protobuf's own messages are worded here too (ProtobufProblem).
+// gate failed, 2 usage error or unreadable input, 3 a gate could not be decided from the evidence
+// (inconclusive) and --inconclusive=pass was not given. Messages on stderr name files and
+// arguments through EscapeBytes; protobuf's own messages are worded here too (ProtobufProblem).
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "analysis.h"
 #include "byte_escape.h"
 #include "folded_report.h"
+#include "gate_text.h"
 #include "gates.h"
 #include "html_assets.h"
 #include "html_report.h"
@@ -30,6 +32,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitGateFailed = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitInconclusive = 3;
 
 int Fail(const std::string& message) {
   std::cerr << "clw-leak-analyze: " << clwleak::cli::EscapeBytes(message) << "\n";
@@ -108,8 +111,7 @@ int main(int argc, char** argv) {
   } else if (options.format == "prometheus") {
     report = cli::RenderPrometheus(files, gate);
   } else if (options.format == "junit") {
-    report = cli::RenderJunit(files, options.baseline.empty() ? nullptr : &baseline, options.gates,
-                              gate);
+    report = cli::RenderJunit(files, gate);
   } else if (options.format == "pprof") {
     if (options.output.empty() && isatty(STDOUT_FILENO)) {
       return Fail("--format pprof writes a binary file: give -o PATH (e.g. -o leaks.pb.gz)");
@@ -138,8 +140,13 @@ int main(int argc, char** argv) {
     out.close();
     if (!out) return Fail(options.output + ": cannot write the report");
   }
-  for (const std::string& failure : gate.failures) {
-    std::cerr << "[clw] gate failed: " << cli::EscapeBytes(failure) << "\n";
+  for (const std::string& line : cli::GateLines(gate, analysis::GateOutcome::kFailed)) {
+    std::cerr << "[clw] gate failed: " << cli::EscapeBytes(line) << "\n";
   }
-  return gate.passed ? kExitOk : kExitGateFailed;
+  for (const std::string& line : cli::GateLines(gate, analysis::GateOutcome::kInconclusive)) {
+    std::cerr << "[clw] gate inconclusive: " << line << "\n";
+  }
+  if (gate.outcome == analysis::GateOutcome::kFailed) return kExitGateFailed;
+  if (!gate.passed) return kExitInconclusive;
+  return kExitOk;
 }

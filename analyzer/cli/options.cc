@@ -85,6 +85,8 @@ Options:
   --baseline FILE --max-increase PCT
                            gate: fail when the leak rate grew by more than PCT percent over the
                            run recorded in FILE
+  --inconclusive=WHAT      what a gate does when the leak rate's 95% interval straddles its
+                           limit (the evidence cannot decide): fail (default: exit 3) or pass
   --help                   show this help
   --version                show the version
 
@@ -93,8 +95,10 @@ bar on standard error; never when standard error is not a terminal.
 
 SIZE: bytes, or a number with a binary unit: 64KiB, 15MiB, 4GiB (K, M, G also mean KiB, MiB, GiB).
 
-Exit status: 0 report written and every gate passed; 1 a gate failed; 2 usage error or
-unreadable input.
+Gates compare the leak rate's 95% interval with their limit: below passes, above fails, across
+is inconclusive. Exit status: 0 report written and every gate passed; 1 a gate failed; 2 usage
+error or unreadable input; 3 a gate was inconclusive (CI should treat it as a failure; decide it
+with an exact-mode run, CLWLEAK_SAMPLE_RATE=1, or a longer one), unless --inconclusive=pass.
 )";
 }
 
@@ -196,6 +200,13 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
       if (!size_option(&options->gates.fail_on_leak)) return false;
     } else if (name == "--fail-on-leak-per-hour") {
       if (!size_option(&options->gates.fail_on_leak_per_hour)) return false;
+    } else if (name == "--inconclusive") {
+      if (!take_value()) return false;
+      if (value != "fail" && value != "pass") {
+        *error = "--inconclusive: '" + value + "' is not fail or pass";
+        return false;
+      }
+      options->gates.inconclusive_passes = value == "pass";
     } else if (name == "--baseline") {
       if (!take_value()) return false;
       options->baseline = value;
@@ -231,6 +242,13 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
   if (options->files.empty()) {
     *error = "no input file";
     return false;
+  }
+  // Growth that cannot be judged matters when it could cross a gate's limit.
+  if (options->gates.fail_on_leak) {
+    options->analysis.material_per_n_requests = static_cast<double>(*options->gates.fail_on_leak);
+  }
+  if (options->gates.fail_on_leak_per_hour) {
+    options->analysis.material_per_hour = static_cast<double>(*options->gates.fail_on_leak_per_hour);
   }
   return true;
 }

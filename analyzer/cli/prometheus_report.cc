@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "byte_escape.h"
+#include "gate_text.h"
 
 namespace clwleak::cli {
 namespace {
@@ -105,6 +106,12 @@ std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
   Family* leak_ci_high = metrics.Add("clwleak_leak_bytes_per_request_ci95_high",
                                      "Upper end of the 95% interval of the leak per request.");
   Family* leaking_sites = metrics.Add("clwleak_leaking_sites", "Stacks classified as leaking.");
+  Family* verdict = metrics.Add(
+      "clwleak_verdict",
+      "The run's verdict as a state set: 1 for the verdict (leak, bounded, stable, inconclusive), "
+      "0 for the others. Only bounded and stable mean no leak.");
+  Family* inconclusive_sites = metrics.Add(
+      "clwleak_inconclusive_sites", "Stacks whose growth could matter but cannot be judged.");
   Family* module_leak = metrics.Add("clwleak_module_leak_bytes_per_request",
                                     "Bytes leaked per request by the leaking stacks of a module.");
   Family* time_to_oom = metrics.Add(
@@ -126,8 +133,13 @@ std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
   Family* dropped = metrics.Add("clwleak_dropped_samples",
                                 "Sampled allocations the preload could not record (tables full).");
   Family* gate_passed = metrics.Add(
-      "clwleak_gate_passed", "1 when every requested gate passed, 0 when one failed; absent "
-                             "when no gate was requested.");
+      "clwleak_gate_passed", "1 when every requested gate passed, 0 when one failed or was "
+                             "inconclusive (unless --inconclusive=pass); absent when no gate "
+                             "was requested.");
+  Family* gate_outcome = metrics.Add(
+      "clwleak_gate_outcome",
+      "The gates' outcome as a state set (passed, failed, inconclusive); absent when no gate was "
+      "requested.");
 
   for (const analysis::FileReport& file : files) {
     const Labels by_file = {{"file", file.path}};
@@ -143,6 +155,17 @@ std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
     }
     if (file.leak.per_hour) Put(leak_per_hour, by_file, file.leak.per_hour->value);
     Put(leaking_sites, by_file, static_cast<double>(file.leak.sites));
+    size_t inconclusive = 0;
+    for (const analysis::SiteReport& site : file.sites) {
+      inconclusive += site.classification == analysis::Classification::kInconclusive ? 1 : 0;
+    }
+    Put(inconclusive_sites, by_file, static_cast<double>(inconclusive));
+    for (analysis::Classification state :
+         {analysis::Classification::kLeak, analysis::Classification::kBounded,
+          analysis::Classification::kStable, analysis::Classification::kInconclusive}) {
+      Put(verdict, {{"file", file.path}, {"verdict", analysis::ClassificationName(state)}},
+          file.verdict == state ? 1.0 : 0.0);
+    }
     for (const analysis::ModuleReport& module : file.modules) {
       if (module.per_n_requests) {
         Put(module_leak, {{"file", file.path}, {"module", module.module}},
@@ -167,7 +190,14 @@ std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
     Put(complete, by_file, file.complete ? 1.0 : 0.0);
     Put(dropped, by_file, static_cast<double>(file.dropped_samples));
   }
-  if (gate.evaluated) Put(gate_passed, {}, gate.passed ? 1.0 : 0.0);
+  if (gate.evaluated) {
+    Put(gate_passed, {}, gate.passed ? 1.0 : 0.0);
+    for (analysis::GateOutcome state : {analysis::GateOutcome::kPassed,
+                                        analysis::GateOutcome::kFailed,
+                                        analysis::GateOutcome::kInconclusive}) {
+      Put(gate_outcome, {{"outcome", GateOutcomeName(state)}}, gate.outcome == state ? 1.0 : 0.0);
+    }
+  }
   return metrics.Render();
 }
 

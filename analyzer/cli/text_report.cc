@@ -9,8 +9,10 @@
 #include "analysis.h"
 #include "answers.h"
 #include "byte_escape.h"
+#include "gate_text.h"
 #include "terminal.h"
 #include "units.h"
+#include "verdict_text.h"
 
 namespace clwleak::cli {
 namespace {
@@ -33,6 +35,13 @@ std::string SecondaryRates(const std::optional<Rate>& per_n, const std::optional
   return "";
 }
 
+// The upper end of a rate: per N requests when known, else per hour.
+std::string UpperText(const SiteReport& site, uint64_t per_requests) {
+  if (site.per_n_requests) return FormatBytes(site.per_n_requests->hi) + " " + PerN(per_requests);
+  if (site.per_hour) return FormatBytes(site.per_hour->hi) + " per hour";
+  return "an unknown rate";
+}
+
 std::string FrameLine(const analysis::FrameReport& frame, size_t index) {
   std::string line = "#" + std::to_string(index) + " ";
   line += frame.function.empty() ? std::string("??") : EscapeBytes(frame.function);
@@ -47,11 +56,21 @@ std::string FrameLine(const analysis::FrameReport& frame, size_t index) {
 }
 
 void WriteSite(std::ostringstream& out, const Painter& paint, const SiteReport& site, size_t rank,
-               uint64_t per_requests, const std::string& extra) {
-  out << "  " << rank << ". " << paint(EscapeBytes(analysis::DescribeSite(site)), Style::kBold)
-      << extra << "\n";
-  out << "     " << LeakRateText(site.per_n_requests, site.per_hour, per_requests)
-      << SecondaryRates(site.per_n_requests, site.per_hour) << "; live "
+               uint64_t per_requests, const std::string& extra, const std::string& axis = "") {
+  out << "  " << rank << ". " << paint(EscapeBytes(analysis::DescribeSite(site)), Style::kBold) << extra
+      << "\n";
+  out << "     ";
+  if (site.classification == Classification::kInconclusive) {
+    out << "could be leaking up to " << UpperText(site, per_requests) << " ("
+        << ReasonText(site.inconclusive_reason) << ")\n     ";
+  } else {
+    out << LeakRateText(site.per_n_requests, site.per_hour, per_requests)
+        << SecondaryRates(site.per_n_requests, site.per_hour);
+    if (site.onset) out << "; " << OnsetText(site, axis);
+    if (site.growing_buffer) out << "; a block that keeps growing in place (realloc)";
+    out << "; ";
+  }
+  out << "live "
       << FormatBytes(site.live_bytes) << " in " << FormatCount(static_cast<uint64_t>(site.live_count))
       << " allocations";
   if (site.kind == "mmap") out << " (anonymous mmap)";
@@ -87,6 +106,23 @@ void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileRepo
         << paint(LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests),
                  Style::kBold)
         << "\n";
+    for (const SiteReport& site : file.sites) {
+      if (site.classification != Classification::kLeak || !site.onset) continue;
+      out << "[clw] The leak at " << analysis::DescribeSite(site) << " "
+          << OnsetText(site, file.axis) << "\n";
+    }
+  } else if (file.verdict == Classification::kInconclusive) {
+    out << paint("[clw] Leak not ruled out: " + RunReasonsText(file), Style::kWarn) << "\n";
+    const auto& bound = file.leak.bound_per_n_requests ? file.leak.bound_per_n_requests
+                                                       : file.leak.bound_per_hour;
+    if (bound && bound->hi > 0) {
+      out << "[clw] Could be leaking up to "
+          << FormatBytes(bound->hi)
+          << (file.leak.bound_per_n_requests ? " " + PerN(file.per_requests) : " per hour")
+          << " (upper end of the 95% interval)\n";
+    }
+    const std::string remedies = RunRemediesText(file);
+    if (!remedies.empty()) out << "[clw] To decide: " << remedies << "\n";
   } else {
     out << paint("[clw] No leak detected", Style::kGood);
     size_t bounded = 0;
@@ -114,9 +150,21 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
   for (const SiteReport& site : file.sites) {
     if (site.classification != Classification::kLeak) continue;
     if (rank == 0) out << "\n" << paint("Leaking sites, worst first:", Style::kBold) << "\n";
-    WriteSite(out, paint, site, ++rank, file.per_requests, "");
+    WriteSite(out, paint, site, ++rank, file.per_requests, "", file.axis);
   }
   WriteModules(out, paint, file.modules, file.per_requests);
+
+  rank = 0;
+  for (const SiteReport& site : file.sites) {
+    if (site.classification != Classification::kInconclusive) continue;
+    if (rank == 0) {
+      out << "\n" << paint("Not ruled out (growth the evidence cannot judge):", Style::kBold)
+          << "\n";
+    }
+    WriteSite(out, paint, site, ++rank, file.per_requests, "", file.axis);
+    const std::string remedies = RemediesText(site.remedies);
+    if (!remedies.empty()) out << "     to decide: " << remedies << "\n";
+  }
 
   rank = 0;
   for (const SiteReport& site : file.sites) {
@@ -211,6 +259,8 @@ void WriteAggregate(std::ostringstream& out, const Painter& paint,
           << " per hour in total";
     }
     out << "\n";
+  } else if (aggregate.verdict == Classification::kInconclusive) {
+    out << paint("[clw] Leak not ruled out in every file: see each file", Style::kWarn) << "\n";
   } else {
     out << paint("[clw] No leak detected in any file", Style::kGood) << "\n";
   }
@@ -251,9 +301,27 @@ std::string RenderText(const std::vector<FileReport>& files, const AggregateRepo
   }
   if (aggregate != nullptr) WriteAggregate(out, paint, *aggregate);
   if (gate.evaluated) {
-    out << "\nGates: "
-        << (gate.passed ? paint("passed", Style::kGood) : paint("FAILED", Style::kLeak)) << "\n";
-    for (const std::string& failure : gate.failures) out << "  " << EscapeBytes(failure) << "\n";
+    out << "\nGates: ";
+    switch (gate.outcome) {
+      case analysis::GateOutcome::kPassed:
+        out << paint("passed", Style::kGood);
+        break;
+      case analysis::GateOutcome::kFailed:
+        out << paint("FAILED", Style::kLeak);
+        break;
+      case analysis::GateOutcome::kInconclusive:
+        out << (gate.passed ? paint("inconclusive, passed by --inconclusive=pass", Style::kWarn)
+                            : paint("INCONCLUSIVE", Style::kLeak) +
+                                  " (the leak rate's 95% interval straddles a limit)");
+        break;
+    }
+    out << "\n";
+    for (const std::string& line : GateLines(gate, analysis::GateOutcome::kFailed)) {
+      out << "  " << EscapeBytes(line) << "\n";
+    }
+    for (const std::string& line : GateLines(gate, analysis::GateOutcome::kInconclusive)) {
+      out << "  " << EscapeBytes(line) << "\n";
+    }
   }
   return out.str();
 }

@@ -9,44 +9,36 @@
 
 #include "attribution.h"
 #include "memory_limit.h"
+#include "exit_snapshot.h"
+#include "rates.h"
 #include "series_recorder.h"
 #include "snapshot_reader.h"
+#include "survivors.h"
 #include "units.h"
+#include "verdict.h"
 
 namespace clwleak::analysis {
 namespace {
 
 constexpr double kZ975 = 1.959963984540054;
 
-// Converts a fit's growth over the window into rates per N requests and per hour.
-void FillRates(const GrowthFit& fit, const FileReport& file, std::optional<Rate>* per_n,
-               std::optional<Rate>* per_hour) {
-  per_n->reset();
-  per_hour->reset();
-  if (!fit.valid) {
-    if (file.window_requests > 0) *per_n = Rate{};
-    if (file.window_seconds > 0) *per_hour = Rate{};
-    return;
-  }
-  if (file.window_requests > 0) {
-    const double scale = static_cast<double>(file.per_requests) / file.window_requests;
-    *per_n = Rate{fit.growth * scale, fit.growth_lo * scale, fit.growth_hi * scale};
-  }
-  if (file.window_seconds > 0) {
-    const double scale = 3600.0 / file.window_seconds;
-    *per_hour = Rate{fit.growth * scale, fit.growth_lo * scale, fit.growth_hi * scale};
-  }
-}
-
 double RateValue(const std::optional<Rate>& rate) { return rate ? rate->value : 0.0; }
 
-// Orders sites: leaks by rate, then bounded by growth, then stable by live bytes.
+// Orders sites: leaks by rate, then inconclusive by their possible rate, then bounded by growth,
+// then stable by live bytes.
 bool WorseSite(const SiteReport& a, const SiteReport& b) {
-  auto rank = [](Classification c) {
-    return c == Classification::kLeak ? 0 : c == Classification::kBounded ? 1 : 2;
-  };
+  auto rank = [](Classification c) { return -Severity(c); };
   if (rank(a.classification) != rank(b.classification)) {
     return rank(a.classification) < rank(b.classification);
+  }
+  if (a.classification == Classification::kInconclusive) {
+    const double ha = a.per_hour ? a.per_hour->hi : a.per_n_requests ? a.per_n_requests->hi : 0;
+    const double hb = b.per_hour ? b.per_hour->hi : b.per_n_requests ? b.per_n_requests->hi : 0;
+    if (ha != hb) return ha > hb;
+  }
+  if (a.classification == Classification::kLeak && a.per_hour && b.per_hour &&
+      a.per_hour->value != b.per_hour->value) {
+    return a.per_hour->value > b.per_hour->value;
   }
   if (a.classification != Classification::kStable && a.fit.growth != b.fit.growth) {
     return a.fit.growth > b.fit.growth;
@@ -60,9 +52,6 @@ std::string Percent(double fraction) {
   std::snprintf(buffer, sizeof buffer, "%g%%", fraction * 100);
   return buffer;
 }
-
-// Fewer snapshots than this and the exit snapshot is kept: a short run has little else to show.
-constexpr uint64_t kMinRunningSnapshots = 3;
 
 }  // namespace
 
@@ -90,10 +79,9 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   auto reader = SnapshotReader::Open(path, error);
   if (reader == nullptr) return false;
   const proto::Header& header = reader->header();
-  SeriesRecorder recorder(options.series_points);
+  SeriesRecorder recorder(options.series_points, header.birth_bucket_capacity() > 0);
+  TeardownJudge teardown(static_cast<double>(header.sample_rate_bytes()));
   ReadStatus status;
-  uint64_t running_snapshots = 0;
-  uint64_t previous_heap_live = 0;
   uint64_t previous_requests = 0;
   uint64_t idle_since_observed = 0;
   bool teardown_excluded = false;
@@ -106,12 +94,13 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     // The limit is a fact of the time, whatever the snapshot shows of the worker.
     enforced_limit.Observe(snapshot);
     // The exit snapshot is taken after the program's destructors ran. When it shows memory freed
-    // since the last snapshot, that is teardown (caches and pools released), not how the worker
-    // behaved: with enough snapshots of the running process, it is left out of the growth series,
-    // and memory in use then also comes from the running process.
-    if (snapshot.trigger() == "exit" && running_snapshots >= kMinRunningSnapshots &&
-        snapshot.heap_live_bytes() < previous_heap_live) {
+    // materially since the last snapshot (exit_snapshot.h), that is teardown (caches and pools
+    // released), not how the worker behaved: it is left out of the growth series, and memory in
+    // use then also comes from the running process.
+    if (snapshot.trigger() == "exit" &&
+        teardown.IsTeardown(static_cast<double>(snapshot.heap_live_bytes()))) {
       teardown_excluded = true;
+      recorder.ObserveSkipped(snapshot, header.start_monotonic_ns());
       continue;
     }
     // A snapshot that saw no request since the previous one adds nothing on the request axis, and
@@ -119,6 +108,7 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     // worker's behaviour. Files without request counts (always 0) keep every snapshot.
     if (previous_requests > 0 && snapshot.requests() == previous_requests) {
       ++idle_since_observed;
+      recorder.ObserveSkipped(snapshot, header.start_monotonic_ns());
       continue;
     }
     recorder.Observe(snapshot, header.start_monotonic_ns());
@@ -130,10 +120,9 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
       in_use_source = "rss";
       in_use_processes = 0;
     }
-    previous_heap_live = snapshot.heap_live_bytes();
+    teardown.ObserveRunning(static_cast<double>(snapshot.heap_live_bytes()));
     previous_requests = snapshot.requests();
     idle_since_observed = 0;
-    ++running_snapshots;
   }
   if (status == ReadStatus::kError) {
     *error = reader->error();
@@ -250,10 +239,37 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   }
   const size_t window = start < n ? n - start : 0;
   file.points_after_warmup = window;
-  if (window >= 2) {
-    file.window_seconds = points.back().seconds - points[start].seconds;
+
+  // Allocation ages: the birth buckets on the axis, and those after the warm-up.
+  const std::vector<BucketStart> buckets = recorder.birth_buckets();
+  file.ages = recorder.has_ages() && !buckets.empty() && n > 0;
+  std::vector<double> bucket_starts;
+  std::vector<bool> bucket_live_known;
+  std::vector<std::pair<double, double>> axis_seconds;
+  for (size_t i = 0; i < n; ++i) axis_seconds.emplace_back(axis[i], points[i].seconds);
+  for (const BucketStart& bucket : buckets) {
+    const double position = by_requests ? bucket.requests : bucket.seconds;
+    bucket_starts.push_back(position);
+    bucket_live_known.push_back(bucket.live_known);
+    axis_seconds.emplace_back(position, bucket.seconds);
+  }
+  const double axis_last = n > 0 ? axis.back() : 0;
+  const RunAxis run_axis(by_requests, axis_seconds, axis_last, options.request_rate);
+  // The window on the axis: from its first snapshot; without two snapshots there, from the first
+  // birth bucket after the warm-up (the survivors still measure growth).
+  std::optional<double> window_start;
+  if (window >= 2) window_start = axis[start];
+  if (file.ages) {
+    for (double position : bucket_starts) {
+      if (position < cutoff || !(position < axis_last)) continue;
+      ++file.birth_buckets_after_warmup;
+      if (!window_start) window_start = position;
+    }
+  }
+  if (window_start) {
+    file.window_seconds = run_axis.SecondsSince(*window_start);
+    file.window_requests = run_axis.RequestsSince(*window_start);
     if (by_requests) {
-      file.window_requests = points.back().requests - points[start].requests;
       if (file.window_seconds > 0) {
         file.request_rate_per_s = file.window_requests / file.window_seconds;
         file.request_rate_source = "measured";
@@ -261,9 +277,8 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     } else if (options.request_rate && *options.request_rate > 0) {
       file.request_rate_per_s = *options.request_rate;
       file.request_rate_source = "--request-rate";
-      file.window_requests = file.window_seconds * *options.request_rate;
     }
-    if (file.window_seconds > 0) {
+    if (window >= 2 && file.window_seconds > 0) {
       file.memory.rss_growth_bytes_per_s =
           (points.back().rss_bytes - points[start].rss_bytes) / file.window_seconds;
     }
@@ -271,7 +286,7 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     file.notes.push_back("fewer than 2 snapshots after the warm-up (" + file.warmup +
                          "): nothing to fit");
   }
-  if (window >= 2 && window < kMinPointsToClassify) {
+  if (!file.ages && window >= 2 && window < kMinPointsToClassify) {
     file.notes.push_back("only " + std::to_string(window) +
                          " snapshots after the warm-up: too few to classify growth");
   }
@@ -280,11 +295,27 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
                          "--request-rate for rates per request");
   }
 
-  // Every stack: classify, attribute, rate.
+  // Which rate matters (bytes per axis unit): a week to the memory limit, or a gate's limit.
   const double sample_rate = static_cast<double>(header.sample_rate_bytes());
+  const bool sampled = sample_rate > 1;
+  double material_per_hour = MaterialBytesPerHour(file.memory.limit_bytes);
+  if (options.material_per_hour) material_per_hour = std::min(material_per_hour, *options.material_per_hour);
+  double material_slope = 0;
+  if (window_start && file.window_seconds > 0) {
+    const double axis_per_second = (axis_last - *window_start) / file.window_seconds;
+    material_slope = material_per_hour / 3600 / axis_per_second;
+    if (options.material_per_n_requests && file.window_requests > 0) {
+      const double axis_per_request = (axis_last - *window_start) / file.window_requests;
+      material_slope = std::min(
+          material_slope, *options.material_per_n_requests / file.per_requests / axis_per_request);
+    }
+  }
+
+  // Every stack: classify, attribute, rate.
   const ProfileState& state = reader->state();
   const double* x = window > 0 ? axis.data() + start : nullptr;
   std::vector<const StackSeries*> series_of_site;
+  std::vector<double> rate_start_of_site;
   file.sites.reserve(recorder.stacks().size());
   for (const StackSeries& series : recorder.stacks()) {
     SiteReport site;
@@ -308,45 +339,94 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
       }
       site.frames.push_back(std::move(out));
     }
-    double bytes_per_sample = 0;
     site.live_bytes = static_cast<double>(series.last_live_bytes);
     site.live_count = static_cast<double>(series.last_live_count);
     site.live_samples = series.last_live_samples;
-    auto counters = state.counters.find(series.stack_id);
-    if (series.last_live_samples > 0) {
-      bytes_per_sample = site.live_bytes / static_cast<double>(series.last_live_samples);
-    } else if (counters != state.counters.end()) {
-      const proto::StackStats& stats = counters->second;
-      if (stats.allocated_samples() > 0) {
-        bytes_per_sample = static_cast<double>(stats.allocated_bytes()) / stats.allocated_samples();
-      }
+
+    StackEvidence evidence;
+    evidence.x = x;
+    evidence.y = window > 0 ? series.live_bytes.data() + start : nullptr;
+    evidence.n = window;
+    evidence.sample_rate_bytes = sample_rate;
+    evidence.material_slope = material_slope;
+    if (window > 0 && !series.closed_bucket_change.empty()) {
+      evidence.closed_bucket_change = series.closed_bucket_change.data() + start;
     }
-    if (window > 0) {
-      StackVerdict verdict = Classify(x, series.live_bytes.data() + start, window, sample_rate,
-                                      bytes_per_sample);
+    SurvivorProfile survivors;
+    if (file.ages) {
+      survivors = ProfileSurvivors(bucket_starts, axis_last, series.live_by_birth,
+                                   series.live_at_bucket_start, bucket_live_known, cutoff,
+                                   sample_rate);
+      evidence.survivors = &survivors;
+    }
+    double rate_start = window_start.value_or(0);
+    if (window > 0 || survivors.available) {
+      const StackVerdict verdict = Classify(evidence);
       site.classification = verdict.classification;
-      site.fit = verdict.whole;
+      site.fit = verdict.rate;
+      rate_start = verdict.rate.valid ? verdict.rate_start : rate_start;
+      if (verdict.late_onset) site.onset = verdict.onset;
+      site.rate_start = rate_start;
+      site.growing_buffer = verdict.growing_buffer;
+      site.inconclusive_reason = verdict.reason;
+      site.remedies = verdict.remedies;
     }
     site.window_growth_bytes = site.fit.growth;
-    FillRates(site.fit, file, &site.per_n_requests, &site.per_hour);
+    run_axis.FillRates(site.fit, rate_start, file.per_requests, &site.per_n_requests,
+                       &site.per_hour);
     file.sites.push_back(std::move(site));
     series_of_site.push_back(&series);
+    rate_start_of_site.push_back(rate_start);
   }
 
-  // Leaks summed per module and in total, fitted on the summed series (the same estimator and
-  // interval as a single stack: sums of independent compound Poisson increments are one).
-  std::map<std::string, std::vector<double>> module_series;
+  // Leaks summed per module and in total. When every leak is measured over the same window of
+  // the time series, the summed series is fitted (the same estimator and interval as a single
+  // stack: sums of independent compound Poisson increments are one); otherwise (a leak that
+  // started late, or one measured on survivors) the sites' rates add as independent.
+  bool common_window = window >= 2;
+  for (size_t s = 0; s < file.sites.size(); ++s) {
+    if (file.sites[s].classification != Classification::kLeak) continue;
+    common_window = common_window && rate_start_of_site[s] == axis[start] &&
+                    file.sites[s].fit.span == axis_last - axis[start];
+  }
+  struct LeakSum {
+    std::vector<double> series;
+    std::vector<Rate> slopes;
+  };
+  auto sum_fit = [&](const LeakSum& sum, GrowthFit* fit, std::optional<Rate>* per_n,
+                     std::optional<Rate>* per_hour) {
+    if (common_window) {
+      *fit = FitGrowth(x, sum.series.data(), window, sample_rate);
+      run_axis.FillRates(*fit, axis[start], file.per_requests, per_n, per_hour);
+      return;
+    }
+    const Rate slope = SumIndependent(sum.slopes);
+    const double span = axis_last - window_start.value_or(axis_last);
+    *fit = GrowthFit{};
+    fit->valid = span > 0;
+    fit->span = span;
+    fit->growth = slope.value * span;
+    fit->growth_lo = slope.lo * span;
+    fit->growth_hi = slope.hi * span;
+    run_axis.FillSlope(slope, window_start.value_or(axis_last), file.per_requests, per_n,
+                       per_hour);
+  };
+  std::map<std::string, LeakSum> module_sums;
   std::map<std::string, ModuleReport> modules;
-  std::vector<double> total(window, 0.0);
+  LeakSum total;
+  total.series.assign(window, 0.0);
   for (size_t s = 0; s < file.sites.size(); ++s) {
     const SiteReport& site = file.sites[s];
     if (site.classification != Classification::kLeak) continue;
-    const double* y = series_of_site[s]->live_bytes.data() + start;
-    std::vector<double>& sum = module_series[site.module];
-    sum.resize(window, 0.0);
-    for (size_t i = 0; i < window; ++i) {
-      sum[i] += y[i];
-      total[i] += y[i];
+    LeakSum& module_sum = module_sums[site.module];
+    module_sum.series.resize(window, 0.0);
+    for (LeakSum* sum : {&module_sum, &total}) {
+      if (common_window) {
+        const double* y = series_of_site[s]->live_bytes.data() + start;
+        for (size_t i = 0; i < window; ++i) sum->series[i] += y[i];
+      } else {
+        sum->slopes.push_back(Rate{site.fit.slope(), site.fit.slope_lo(), site.fit.slope_hi()});
+      }
     }
     ModuleReport& module = modules[site.module];
     module.module = site.module;
@@ -354,10 +434,9 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     module.live_bytes += site.live_bytes;
     ++file.leak.sites;
   }
-  for (auto& [name, sum] : module_series) {
+  for (auto& [name, sum] : module_sums) {
     ModuleReport& module = modules[name];
-    module.fit = FitGrowth(x, sum.data(), window, sample_rate);
-    FillRates(module.fit, file, &module.per_n_requests, &module.per_hour);
+    sum_fit(sum, &module.fit, &module.per_n_requests, &module.per_hour);
     file.modules.push_back(module);
   }
   std::sort(file.modules.begin(), file.modules.end(),
@@ -369,18 +448,46 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   file.leak.detected = file.leak.sites > 0;
   if (file.leak.detected) {
     file.leak.module = file.modules.front().module;
-    file.leak.fit = FitGrowth(x, total.data(), window, sample_rate);
-    const GrowthFit& fit = file.leak.fit;
-    FillRates(fit, file, &file.leak.per_n_requests, &file.leak.per_hour);
-    if (file.window_seconds > 0) {
-      file.leak.growth_bytes_per_s = fit.growth / file.window_seconds;
-      file.leak.growth_lo_bytes_per_s = fit.growth_lo / file.window_seconds;
-      file.leak.growth_hi_bytes_per_s = fit.growth_hi / file.window_seconds;
+    sum_fit(total, &file.leak.fit, &file.leak.per_n_requests, &file.leak.per_hour);
+    if (file.leak.per_hour) {
+      file.leak.growth_bytes_per_s = file.leak.per_hour->value / 3600;
+      file.leak.growth_lo_bytes_per_s = file.leak.per_hour->lo / 3600;
+      file.leak.growth_hi_bytes_per_s = file.leak.per_hour->hi / 3600;
     }
-  } else if (window >= 2) {
+  } else if (window_start) {
     if (file.window_requests > 0) file.leak.per_n_requests = Rate{};
     if (file.window_seconds > 0) file.leak.per_hour = Rate{};
   }
+
+  // The run's resolution, the interval gates compare, and the verdict.
+  const double resolution_bytes = sampled ? kZ975 * kZ975 * sample_rate : 0.0;
+  if (window_start && file.window_requests > 0) {
+    file.resolution_per_n_requests =
+        resolution_bytes / file.window_requests * static_cast<double>(file.per_requests);
+  }
+  if (window_start && file.window_seconds > 0) {
+    file.resolution_per_hour = resolution_bytes / file.window_seconds * 3600;
+  }
+  std::vector<Rate> unruled_per_n, unruled_per_hour;
+  for (const SiteReport& site : file.sites) {
+    if (site.classification != Classification::kInconclusive) continue;
+    if (site.per_n_requests) unruled_per_n.push_back(*site.per_n_requests);
+    if (site.per_hour) unruled_per_hour.push_back(*site.per_hour);
+  }
+  if (file.leak.per_n_requests) {
+    file.leak.bound_per_n_requests = GateBound(*file.leak.per_n_requests, unruled_per_n,
+                                               file.resolution_per_n_requests.value_or(0));
+  }
+  if (file.leak.per_hour) {
+    file.leak.bound_per_hour =
+        GateBound(*file.leak.per_hour, unruled_per_hour, file.resolution_per_hour.value_or(0));
+  }
+  const bool resolution_matters =
+      sampled && ((file.resolution_per_hour && *file.resolution_per_hour >= material_per_hour) ||
+                  (file.resolution_per_n_requests && options.material_per_n_requests &&
+                   *file.resolution_per_n_requests >= *options.material_per_n_requests));
+  file.verdict = JudgeRun(file.sites, sampled, resolution_matters, n > 0 && !window_start,
+                          &file.verdict_reasons);
   std::sort(file.sites.begin(), file.sites.end(), WorseSite);
 
   file.oom = ProjectTimeToOom(file.memory.limit_bytes, file.memory.in_use_bytes,
@@ -399,11 +506,16 @@ struct Pool {
   double growth = 0, variance = 0;
   double per_hour = 0, per_hour_variance = 0;
 
-  void Add(const GrowthFit& fit, const std::optional<Rate>& per_hour_rate) {
-    if (!fit.valid) return;
-    const double half = (fit.growth_hi - fit.growth_lo) / 2 / kZ975;
-    growth += fit.growth;
-    variance += half * half;
+  // A file's rates. Per N requests its growth is the rate over the file's whole window (a leak
+  // that started late counts at its current rate), so that the fleet divides by every window.
+  void Add(const std::optional<Rate>& per_n, double window_requests, uint64_t per_requests,
+           const std::optional<Rate>& per_hour_rate) {
+    if (per_n && window_requests > 0) {
+      const double scale = window_requests / static_cast<double>(per_requests);
+      const double half = (per_n->hi - per_n->lo) / 2 / kZ975 * scale;
+      growth += per_n->value * scale;
+      variance += half * half;
+    }
     if (per_hour_rate) {
       const double hour_half = (per_hour_rate->hi - per_hour_rate->lo) / 2 / kZ975;
       per_hour += per_hour_rate->value;
@@ -457,6 +569,7 @@ AggregateReport Aggregate(const std::vector<FileReport>& files, uint64_t per_req
       fleet.all_have_requests = false;
     }
     if (!(file.window_seconds > 0)) fleet.all_have_hours = false;
+    if (Severity(file.verdict) > Severity(aggregate.verdict)) aggregate.verdict = file.verdict;
     for (const SiteReport& site : file.sites) {
       auto [it, inserted] = index_of.emplace(site.key, aggregate.sites.size());
       if (inserted) {
@@ -472,24 +585,24 @@ AggregateReport Aggregate(const std::vector<FileReport>& files, uint64_t per_req
       entry.site.live_count += site.live_count;
       entry.site.live_samples += site.live_samples;
       ++entry.files_present;
-      if (site.classification == Classification::kLeak) {
-        ++entry.files_leaking;
-        entry.classification = Classification::kLeak;
-      } else if (site.classification == Classification::kBounded &&
-                 entry.classification == Classification::kStable) {
-        entry.classification = Classification::kBounded;
+      if (site.classification == Classification::kLeak) ++entry.files_leaking;
+      if (Severity(site.classification) > Severity(entry.classification)) {
+        entry.classification = site.classification;
       }
-      site_pools[it->second].Add(site.fit, site.per_hour);
+      site_pools[it->second].Add(site.per_n_requests, file.window_requests, file.per_requests,
+                                 site.per_hour);
     }
     for (const ModuleReport& module : file.modules) {
-      module_pools[module.module].Add(module.fit, module.per_hour);
+      module_pools[module.module].Add(module.per_n_requests, file.window_requests,
+                                     file.per_requests, module.per_hour);
       ModuleReport& entry = modules[module.module];
       entry.module = module.module;
       entry.sites += module.sites;
       entry.live_bytes += module.live_bytes;
     }
     if (file.leak.detected) {
-      total.Add(file.leak.fit, file.leak.per_hour);
+      total.Add(file.leak.per_n_requests, file.window_requests, file.per_requests,
+                file.leak.per_hour);
       aggregate.leak.sites += file.leak.sites;
     }
   }
@@ -506,7 +619,7 @@ AggregateReport Aggregate(const std::vector<FileReport>& files, uint64_t per_req
   std::sort(aggregate.sites.begin(), aggregate.sites.end(),
             [](const AggregateSite& a, const AggregateSite& b) {
               if (a.classification != b.classification) {
-                return a.classification == Classification::kLeak;
+                return Severity(a.classification) > Severity(b.classification);
               }
               return SortRate(a.site.per_hour, a.site.per_n_requests) >
                      SortRate(b.site.per_hour, b.site.per_n_requests);

@@ -30,6 +30,11 @@ struct AnalysisOptions {
   std::optional<double> request_rate;       // requests per second, for files without counts
   Warmup warmup;
   size_t series_points = 256;               // grid size of SeriesRecorder
+  // The smallest leak that matters, besides a week to the memory limit (verdict.h): growth that
+  // cannot be judged is `inconclusive` when it could reach this, else `stable`. The CLI passes
+  // the gates' limits.
+  std::optional<double> material_per_n_requests;
+  std::optional<double> material_per_hour;
   // Called after every snapshot read with the bytes of the file read so far and its size (0 when
   // unknown), for a progress display; called on the analysing thread. Empty: not called.
   std::function<void(uint64_t bytes_read, uint64_t file_size)> on_progress;

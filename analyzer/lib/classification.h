@@ -1,49 +1,116 @@
-// Classification of one stack's growth after warm-up: `leak` (grows steadily to the end),
-// `bounded` (grew, then stopped or slowed: a cache, a pool) or `stable` (no growth that sampling
-// and churn do not explain). Called by analysis.cc for every stack; pure, thread-safe.
+// Classification of one stack's growth after warm-up: `leak` (grows steadily to the end, from
+// bytes that stay), `bounded` (grew, then stopped or slowed: a cache, a pool, a flush),
+// `stable` (no growth that sampling and churn do not explain) or `inconclusive` (growth that
+// could matter but that the evidence cannot judge: too few samples, too few snapshots, or too
+// recent). Called by analysis.cc for every stack; pure, thread-safe. The rules are below and in
+// docs/analyzer.md; classification.cc says why.
 //
-// Rules (docs/analyzer.md explains them): the window after warm-up is split at the middle of its
-// axis range into an early and a late half.
-//   leak:    the whole window grows, the late half grows on its own, and the late half's rate is
-//            at least half the early half's (a leak that speeds up or started late counts);
-//   bounded: the whole window grows but the late half does not, or at under half the rate; or the
-//            late half does not grow and its level stands well above the window's start (a cache
-//            that filled early in the window and then churned: the churn can widen the whole
-//            window's interval so much that it includes zero);
-//   stable:  anything else, and fewer than 4 points.
-// In sampled mode a stack whose growth in the window is backed by fewer than kMinSamplesForGrowth
-// sampled allocations is `stable` whatever its interval says: with so few samples one allocation
-// more or less is a large part of the estimate, and the verdict would be noise.
+// With allocation ages (survivors.h), the survivors decide, read with the time series:
+//   leak:    bytes born in buckets that had closed keep growing (a buffer grown by realloc); or
+//            survivors born in the window reach back at a steady density over at least two birth
+//            buckets, backed by at least kMinSamplesForGrowth sample intervals, and the live bytes
+//            still grow at no less than kSteadyRateRatio (1/2) of the older buckets' density over
+//            the youngest bucket and its second half; or survivors only in the youngest bucket,
+//            at a new level that did not replace what was there, growing steadily over at least a
+//            quarter of the window (a leak that started late);
+//   bounded: survivors reach back but the live bytes clearly stopped growing (a cache that
+//            filled); a buffer that grew in place and stopped; the live bytes grew while nothing
+//            born in the window stays (turnover);
+//   inconclusive: growth in the youngest bucket alone over a shorter stretch (a leak that just
+//            started, or a cache still filling); growth backed by too few samples, or whose
+//            late growth sampling cannot place;
+//   stable:  anything else.
+// Without ages (older files), the time series alone, split at the middle of its axis range:
+//   leak:    the whole window grows, the late half grows on its own (two increments or more),
+//            and the late half's rate is at least half the early half's;
+//   bounded: the window grows but the late half's rate is clearly (its upper bound) under half
+//            the early half's; or the late half is a plateau standing well above the window's
+//            start;
+//   inconclusive: growth seen over fewer than kMinPointsToClassify points, or a late half that
+//            neither grows on its own nor clearly slowed (too few snapshots to say), or growth
+//            backed by too few samples;
+//   stable:  anything else.
+// In sampled mode growth backed by fewer than kMinSamplesForGrowth sample intervals (growth / R)
+// is never judged: it is `inconclusive` when its upper bound could matter (the caller's
+// `material_slope`), else `stable`.
 #pragma once
 
 #include <cstddef>
 
 #include "growth_fit.h"
+#include "survivors.h"
 
 namespace clwleak::analysis {
 
-enum class Classification { kLeak, kBounded, kStable };
+enum class Classification { kLeak, kBounded, kStable, kInconclusive };
 
-// "leak", "bounded", "stable".
+// "leak", "bounded", "stable", "inconclusive".
 const char* ClassificationName(Classification classification);
+
+// Why a stack, or a run, could not be judged. Worded by analyzer/cli.
+enum class InconclusiveReason {
+  kNone,
+  kTooFewSnapshots,  // the window holds too few snapshots (or birth buckets) to judge the growth
+  kTooFewSamples,    // the growth is backed by too few samples (sampled mode)
+  kGrowthTooRecent,  // the growth is all in the youngest birth bucket: new, leak or cache filling
+  kRunTooShort,      // run level: a leak too small to leave a sample could still matter
+};
+
+// What would decide it: a set of these bits.
+enum Remedy : unsigned {
+  kRemedyExactMode = 1u,        // CLWLEAK_SAMPLE_RATE=1
+  kRemedyLongerRun = 2u,        // more requests, or a longer time
+  kRemedyShorterInterval = 4u,  // CLWLEAK_INTERVAL shorter: more snapshots in the same run
+};
+unsigned RemediesFor(InconclusiveReason reason, bool sampled);
 
 struct StackVerdict {
   Classification classification = Classification::kStable;
-  GrowthFit whole;  // over the whole window: the rate and interval that are reported
-  GrowthFit early;
+  GrowthFit whole;  // the time series over the whole window
+  GrowthFit early;  // its halves (files without ages)
   GrowthFit late;
+  // The fit whose rate is reported: `whole`, or for a leak that started late the time series from
+  // its onset, or the survivors when the window has no time series to fit.
+  GrowthFit rate;
+  double rate_start = 0;    // where `rate` starts on the axis
+  bool late_onset = false;  // the leak started after the window's start: after `onset`
+  double onset = 0;
+  bool growing_buffer = false;  // leak: bytes born in closed buckets kept growing (realloc)
+  InconclusiveReason reason = InconclusiveReason::kNone;  // set when kInconclusive
+  unsigned remedies = 0;
 };
 
 // Late-half rate below this fraction of the early-half rate means the growth is slowing down.
 inline constexpr double kSteadyRateRatio = 0.5;
 inline constexpr size_t kMinPointsToClassify = 4;
+// Growth worth judging in sampled mode, in sample intervals: growth / R. The sampling variance of
+// an estimate of B bytes is at most R * B, so this keeps its relative error under about 1/3.
 inline constexpr double kMinSamplesForGrowth = 10;
 // How far above the window's start a late-half plateau must stand, in units of its noise.
 inline constexpr double kPlateauRiseSigmas = 2.5;
 
-// Points (x[i], y[i]), i in [0, n), are the window after warm-up. `bytes_per_sample` is the mean
-// weight of the stack's samples (live_bytes / live_samples); 0 when unknown, then the sample rate
-// stands in for it (a sample's weight s / (1 - exp(-s/R)) is never below R).
+// Everything known about one stack after warm-up.
+struct StackEvidence {
+  // The window's time series: points (x[i], y[i]), i in [0, n), on the file's axis.
+  const double* x = nullptr;
+  const double* y = nullptr;
+  size_t n = 0;
+  // Same points: cumulative change of the bytes born in buckets that had closed (realloc growth
+  // of old blocks, minus their frees); null when it never changed.
+  const double* closed_bucket_change = nullptr;
+  double sample_rate_bytes = 0;  // R; 0 or 1: exact
+  // Survivors by birth bucket; null for a file without ages.
+  const SurvivorProfile* survivors = nullptr;
+  // The smallest rate (bytes per axis unit) that could matter: growth that cannot be judged is
+  // `inconclusive` when its upper bound reaches it, else `stable`. 0: any growth matters.
+  double material_slope = 0;
+};
+
+StackVerdict Classify(const StackEvidence& evidence);
+
+// The series-only classification of points (x[i], y[i]), i in [0, n): the window after warm-up
+// of a stack in a file without ages. `bytes_per_sample` is kept for callers of the older form and
+// not used (growth is judged in sample intervals of R).
 StackVerdict Classify(const double* x, const double* y, size_t n, double sample_rate_bytes,
                       double bytes_per_sample = 0);
 

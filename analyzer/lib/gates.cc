@@ -1,69 +1,76 @@
 // CI gates; see gates.h.
 #include "gates.h"
 
-#include <cmath>
-#include <cstdio>
-
-#include "analysis.h"
-#include "units.h"
+#include <limits>
 
 namespace clwleak::analysis {
 namespace {
 
-const SiteReport* TopLeak(const FileReport& file) {
-  for (const SiteReport& site : file.sites) {
-    if (site.classification == Classification::kLeak) return &site;  // sites are worst first
+// The file's worst leaking site, else its worst inconclusive one (sites are worst first).
+std::optional<SiteReport> TopSite(const FileReport& file) {
+  for (Classification wanted : {Classification::kLeak, Classification::kInconclusive}) {
+    for (const SiteReport& site : file.sites) {
+      if (site.classification == wanted) return site;
+    }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-std::string TopSiteText(const FileReport& file, bool per_hour) {
-  const SiteReport* site = TopLeak(file);
-  if (site == nullptr) return "no leaking site";
-  std::string text = "top site: " + DescribeSite(*site);
-  if (per_hour && site->per_hour) {
-    text += ", " + FormatBytes(site->per_hour->value) + " per hour";
-  } else if (!per_hour && site->per_n_requests) {
-    text += ", " + FormatBytes(site->per_n_requests->value) + " per " +
-            FormatCount(file.per_requests) + " requests";
+// What a gate compares: the point estimate and the bound. A file without a window has neither:
+// nothing rules a leak out, so the bound is [0, infinity).
+Rate Measured(const std::optional<Rate>& rate, const std::optional<Rate>& bound) {
+  Rate measured;
+  measured.value = rate ? rate->value : 0.0;
+  if (bound) {
+    measured.lo = bound->lo;
+    measured.hi = bound->hi;
+  } else {
+    measured.lo = 0;
+    measured.hi = std::numeric_limits<double>::infinity();
   }
-  return text;
+  return measured;
 }
-
-double Measured(const std::optional<Rate>& rate) { return rate ? rate->value : 0.0; }
 
 }  // namespace
+
+GateOutcome Compare(const Rate& measured, double limit) {
+  if (measured.hi <= limit) return GateOutcome::kPassed;
+  if (measured.lo > limit) return GateOutcome::kFailed;
+  return GateOutcome::kInconclusive;
+}
 
 bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* baseline,
                    const GateOptions& options, GateReport* gate, std::string* error) {
   *gate = GateReport{};
   gate->evaluated = options.fail_on_leak || options.fail_on_leak_per_hour ||
                     options.max_increase_percent;
+  gate->inconclusive_passes = options.inconclusive_passes;
   for (const FileReport& file : files) {
-    const std::string per_n = " per " + FormatCount(file.per_requests) + " requests";
+    GateCheck base;
+    base.file = file.path;
+    base.per_requests = file.per_requests;
+    base.top_site = TopSite(file);
     if (options.fail_on_leak) {
       if (file.window_requests <= 0 && file.points_after_warmup >= 2) {
         *error = file.path + ": --fail-on-leak needs request counts, and the file has none; give "
                              "--request-rate or use --fail-on-leak-per-hour";
         return false;
       }
-      const double measured = Measured(file.leak.per_n_requests);
-      if (measured > static_cast<double>(*options.fail_on_leak)) {
-        gate->failures.push_back("--fail-on-leak " +
-                                 FormatBytes(static_cast<double>(*options.fail_on_leak)) + per_n +
-                                 ": measured " + FormatBytes(measured) + per_n + " in " +
-                                 file.path + "; " + TopSiteText(file, false));
-      }
+      GateCheck check = base;
+      check.kind = GateKind::kFailOnLeak;
+      check.limit = static_cast<double>(*options.fail_on_leak);
+      check.measured = Measured(file.leak.per_n_requests, file.leak.bound_per_n_requests);
+      check.outcome = Compare(check.measured, check.limit);
+      gate->checks.push_back(std::move(check));
     }
     if (options.fail_on_leak_per_hour) {
-      const double measured = Measured(file.leak.per_hour);
-      if (measured > static_cast<double>(*options.fail_on_leak_per_hour)) {
-        gate->failures.push_back(
-            "--fail-on-leak-per-hour " +
-            FormatBytes(static_cast<double>(*options.fail_on_leak_per_hour)) + " per hour: " +
-            "measured " + FormatBytes(measured) + " per hour in " + file.path + "; " +
-            TopSiteText(file, true));
-      }
+      GateCheck check = base;
+      check.kind = GateKind::kFailOnLeakPerHour;
+      check.per_hour = true;
+      check.limit = static_cast<double>(*options.fail_on_leak_per_hour);
+      check.measured = Measured(file.leak.per_hour, file.leak.bound_per_hour);
+      check.outcome = Compare(check.measured, check.limit);
+      gate->checks.push_back(std::move(check));
     }
     if (options.max_increase_percent && baseline != nullptr) {
       // Compare per N requests when both runs count requests, else per hour.
@@ -77,29 +84,31 @@ bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* basel
                  ": the runs share no rate (per request or per hour)";
         return false;
       }
-      const double measured =
-          use_requests ? Measured(file.leak.per_n_requests) : Measured(file.leak.per_hour);
-      const double reference =
-          use_requests ? Measured(baseline->leak.per_n_requests) : Measured(baseline->leak.per_hour);
-      const double allowed = reference * (1 + *options.max_increase_percent / 100);
-      if (measured > allowed) {
-        const std::string unit = use_requests ? per_n : " per hour";
-        char increase[48];
-        if (reference > 0) {
-          std::snprintf(increase, sizeof increase, "+%.0f%%", (measured / reference - 1) * 100);
-        } else {
-          std::snprintf(increase, sizeof increase, "baseline had no leak");
-        }
-        char limit[32];
-        std::snprintf(limit, sizeof limit, "%g%%", *options.max_increase_percent);
-        gate->failures.push_back("--baseline " + options.baseline_path + " --max-increase " +
-                                 limit + ": measured " + FormatBytes(measured) + unit + " in " +
-                                 file.path + ", baseline " + FormatBytes(reference) + unit + " (" +
-                                 increase + "); " + TopSiteText(file, !use_requests));
-      }
+      GateCheck check = base;
+      check.kind = GateKind::kBaseline;
+      check.per_hour = !use_requests;
+      check.baseline_path = options.baseline_path;
+      check.max_increase_percent = *options.max_increase_percent;
+      const std::optional<Rate>& reference =
+          use_requests ? baseline->leak.per_n_requests : baseline->leak.per_hour;
+      check.baseline_reference = reference ? reference->value : 0.0;
+      check.limit = check.baseline_reference * (1 + *options.max_increase_percent / 100);
+      check.measured = use_requests
+                           ? Measured(file.leak.per_n_requests, file.leak.bound_per_n_requests)
+                           : Measured(file.leak.per_hour, file.leak.bound_per_hour);
+      check.outcome = Compare(check.measured, check.limit);
+      gate->checks.push_back(std::move(check));
     }
   }
-  gate->passed = gate->failures.empty();
+  bool failed = false, inconclusive = false;
+  for (const GateCheck& check : gate->checks) {
+    failed = failed || check.outcome == GateOutcome::kFailed;
+    inconclusive = inconclusive || check.outcome == GateOutcome::kInconclusive;
+  }
+  gate->outcome = failed         ? GateOutcome::kFailed
+                  : inconclusive ? GateOutcome::kInconclusive
+                                 : GateOutcome::kPassed;
+  gate->passed = !failed && (!inconclusive || options.inconclusive_passes);
   return true;
 }
 

@@ -1,7 +1,13 @@
 // CI gates on the analysis: fail a run whose leak rate is above a fixed limit (per N requests or
 // per hour) or grew by more than a percentage over a baseline run. Called by clw-leak-analyze
 // after AnalyzeFile(); pure, thread-safe. Each gate is checked on every file given, against the
-// point estimate of the file's total leak rate (the sum of its `leak` sites).
+// 95% interval of the file's total leak rate, widened by what the evidence cannot rule out
+// (LeakSummary::bound_*: inconclusive sites' upper ends, the run's resolution):
+//   passed        the interval lies at or below the limit;
+//   failed        it lies above the limit;
+//   inconclusive  it straddles the limit (the exit code is 3 unless --inconclusive=pass).
+// The baseline gate's limit is the baseline's point estimate x (1 + PCT/100).
+// Results are typed (GateCheck); analyzer/cli words them.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +24,7 @@ struct GateOptions {
   std::optional<uint64_t> fail_on_leak_per_hour;  // bytes per hour
   std::optional<double> max_increase_percent;     // with a baseline
   std::string baseline_path;                      // for messages
+  bool inconclusive_passes = false;               // --inconclusive=pass
 };
 
 // Returns false with *error set when a gate cannot be evaluated on a file (a gate per request on
@@ -25,5 +32,8 @@ struct GateOptions {
 // not a failed gate. `baseline` may be null when no baseline gate is requested.
 bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* baseline,
                    const GateOptions& options, GateReport* gate, std::string* error);
+
+// Where `measured` (lo..hi) stands against `limit`.
+GateOutcome Compare(const Rate& measured, double limit);
 
 }  // namespace clwleak::analysis

@@ -85,6 +85,11 @@ void ScoreInterval(double observed, double c, double* lo, double* hi) {
 
 }  // namespace
 
+void SamplingInterval(double observed, double sample_rate_bytes, double* lo, double* hi) {
+  const double rate = sample_rate_bytes > 1 ? sample_rate_bytes : 0;
+  ScoreInterval(observed, kZ975 * kZ975 * rate, lo, hi);
+}
+
 double StudentT975(int degrees_of_freedom) {
   static constexpr double kTable[] = {
       0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,

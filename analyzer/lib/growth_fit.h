@@ -30,6 +30,10 @@ struct GrowthFit {
 // between samples (R); pass 0 or 1 for exact mode (no sampling noise).
 GrowthFit FitGrowth(const double* x, const double* y, size_t n, double sample_rate_bytes);
 
+// The sampling part alone (3 in growth_fit.cc): the 95% score interval of a true byte count given
+// an estimate `observed` made with sample rate R (0 or 1: exact, a point).
+void SamplingInterval(double observed, double sample_rate_bytes, double* lo, double* hi);
+
 // Two-sided 95% quantile of Student's t with `degrees_of_freedom` (>= 1).
 double StudentT975(int degrees_of_freedom);
 

@@ -1,6 +1,7 @@
 // The report model: what clw-leak-analyze found in one file or across several, as plain data.
-// Produced by analysis.cc and gates.cc, printed by analyzer/cli (text and JSON formatters); the
-// JSON schema in docs/report-schema.md mirrors it. No behaviour here.
+// Produced by analysis.cc and gates.cc, printed by analyzer/cli (every format); the JSON schema in
+// docs/report-schema.md mirrors it. Typed: every word a user reads is written in analyzer/cli.
+// No behaviour here.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +41,17 @@ struct SiteReport {
   std::string module;  // attribution: the first module outside the runtime
   int site_frame = -1; // index into frames of the attributed frame
   std::vector<FrameReport> frames;  // innermost first
-  GrowthFit fit;       // over the window after warm-up, on the file's axis
+  GrowthFit fit;       // the reported fit, on the file's axis: over the window after warm-up, or
+                       // for a leak that started late from its onset (see `onset`)
   double window_growth_bytes = 0;  // == fit.growth, kept for readers of the model
+  // A leak that started after the window's start: it had not started before `onset`, on the
+  // file's axis (requests or seconds); its rate is measured from `rate_start` on.
+  std::optional<double> onset;
+  double rate_start = 0;  // where `fit` starts on the axis
+  bool growing_buffer = false;  // a leak of bytes that grow in place (realloc), not of new blocks
+  // Why an `inconclusive` site could not be judged, and what would decide it (Remedy bits).
+  InconclusiveReason inconclusive_reason = InconclusiveReason::kNone;
+  unsigned remedies = 0;
   std::optional<Rate> per_n_requests;  // null without request counts or --request-rate
   std::optional<Rate> per_hour;        // null when the window has no duration
   double live_bytes = 0;               // at the last snapshot
@@ -68,6 +78,19 @@ struct LeakSummary {
   double growth_bytes_per_s = 0;  // the basis of the time-to-OOM projection
   double growth_lo_bytes_per_s = 0;
   double growth_hi_bytes_per_s = 0;
+  // What gates compare: the total's 95% interval widened by what the evidence cannot rule out.
+  // lo: the leaking sites' total's lower end; hi: its upper end combined with the upper ends of
+  // the `inconclusive` sites, and never below the run's resolution. Null like per_n_requests /
+  // per_hour.
+  std::optional<Rate> bound_per_n_requests;
+  std::optional<Rate> bound_per_hour;
+};
+
+// Why a run as a whole could not rule a leak out, with what would decide it.
+struct VerdictReason {
+  InconclusiveReason reason = InconclusiveReason::kNone;
+  unsigned remedies = 0;  // Remedy bits
+  size_t sites = 0;       // inconclusive sites with this reason (0 for a run-level reason)
 };
 
 // How the limit a projection uses compares with the limit the kernel enforces.
@@ -146,7 +169,17 @@ struct FileReport {
   size_t points_after_warmup = 0;
   double window_requests = 0;  // 0 when unknown
   double window_seconds = 0;
+  // allocation ages
+  bool ages = false;  // the file records allocation ages (birth buckets)
+  size_t birth_buckets_after_warmup = 0;
+  // The run's resolution in sampled mode: a leak this small may leave no sample in the window
+  // (z^2 R bytes over it, R the sample rate), so it can be neither seen nor ruled out. 0 in exact
+  // mode; null without a window.
+  std::optional<double> resolution_per_n_requests;
+  std::optional<double> resolution_per_hour;
   // answers
+  Classification verdict = Classification::kStable;  // leak, inconclusive, bounded or stable
+  std::vector<VerdictReason> verdict_reasons;         // when `inconclusive`
   MemoryReport memory;
   LeakSummary leak;
   OomProjection oom;
@@ -167,15 +200,39 @@ struct AggregateSite {
 struct AggregateReport {
   size_t files = 0;
   uint64_t per_requests = 1000;
+  Classification verdict = Classification::kStable;  // the worst over the files
   LeakSummary leak;
   std::vector<AggregateSite> sites;   // sites leaking or bounded in at least one file, worst first
   std::vector<ModuleReport> modules;  // modules with leaking sites, worst first
 };
 
+enum class GateKind { kFailOnLeak, kFailOnLeakPerHour, kBaseline };
+// kInconclusive: the measured interval straddles the limit.
+enum class GateOutcome { kPassed, kFailed, kInconclusive };
+
+// One gate checked on one file.
+struct GateCheck {
+  GateKind kind = GateKind::kFailOnLeak;
+  GateOutcome outcome = GateOutcome::kPassed;
+  std::string file;
+  bool per_hour = false;        // limit and measured are per hour, else per `per_requests`
+  uint64_t per_requests = 1000;
+  double limit = 0;             // the threshold compared with (baseline: reference x (1 + pct))
+  Rate measured;                // value: the leak's point estimate; lo, hi: LeakSummary's bound
+  // --baseline: the baseline's point estimate, the allowance, and the baseline's path.
+  double baseline_reference = 0;
+  double max_increase_percent = 0;
+  std::string baseline_path;
+  std::optional<SiteReport> top_site;  // the file's worst leaking site, else its worst inconclusive
+};
+
 struct GateReport {
   bool evaluated = false;  // at least one gate was requested
-  bool passed = true;
-  std::vector<std::string> failures;  // one line per failed gate
+  // The evidence over every check: failed when one failed, else inconclusive when one was.
+  GateOutcome outcome = GateOutcome::kPassed;
+  bool inconclusive_passes = false;  // --inconclusive=pass
+  bool passed = true;  // no check failed, and none was inconclusive unless inconclusive_passes
+  std::vector<GateCheck> checks;  // one per gate and file, in the order the gates are listed
 };
 
 }  // namespace clwleak::analysis

@@ -291,6 +291,11 @@ ReadStatus SnapshotReader::Impl::Next() {
   for (const proto::Frame& frame : snapshot_.new_frames()) state_.frames[frame.id()] = frame;
   for (const proto::Stack& stack : snapshot_.new_stacks()) state_.stacks[stack.id()] = stack;
   for (const proto::StackStats& stats : snapshot_.stacks()) state_.counters[stats.stack_id()] = stats;
+  for (const proto::BirthBucket& bucket : snapshot_.new_birth_buckets()) {
+    if (bucket.index() >= kMaxBirthBuckets) continue;  // no honest file comes near it
+    if (bucket.index() >= state_.birth_buckets.size()) state_.birth_buckets.resize(bucket.index() + 1);
+    state_.birth_buckets[bucket.index()] = bucket;
+  }
   final_seen_ = snapshot_.final();
   ++snapshots_read_;
   return ReadStatus::kSnapshot;

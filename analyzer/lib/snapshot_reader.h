@@ -27,12 +27,18 @@ struct ProfileState {
   std::unordered_map<uint32_t, proto::Frame> frames;
   std::unordered_map<uint32_t, proto::Stack> stacks;
   std::unordered_map<uint32_t, proto::StackStats> counters;
+  // Allocation age: the birth buckets defined so far, by index (BirthBucket in clwleak.proto).
+  // Empty for files written before the preload recorded ages. Indices at or above
+  // kMaxBirthBuckets are ignored (the preload opens at most 32).
+  std::vector<proto::BirthBucket> birth_buckets;
 
   // The frames of a stack, innermost first; unknown frame ids are skipped.
   std::vector<const proto::Frame*> FramesOf(uint32_t stack_id) const;
   // The module a frame belongs to, or nullptr.
   const proto::Module* ModuleOf(const proto::Frame& frame) const;
 };
+
+inline constexpr uint32_t kMaxBirthBuckets = 256;
 
 enum class ReadStatus {
   kSnapshot,   // a snapshot was decoded and folded into state()

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "synthetic_worker.h"
+#include "synthetic_writer.h"
 #include "test_paths.h"
 #include "truncation_check.h"
 
@@ -109,6 +110,30 @@ TEST(AnalysisTest, SampledModeClassifiesFourSites) {
   }
 }
 
+// The same worker with allocation ages: the survivors give the same four verdicts and rate.
+TEST(AnalysisTest, WithAgesTheFourSitesKeepTheirClassesExactAndSampled) {
+  for (uint64_t rate : {uint64_t{1}, uint64_t{64 * 1024}}) {
+    for (uint64_t seed : {11u, 12u, 13u}) {
+      const std::string path = TempPath("ages_worker.pb");
+      WorkerScenario scenario;
+      scenario.ages = true;
+      scenario.sample_rate_bytes = rate;
+      scenario.seed = seed;
+      const WorkerTruth truth = WriteSyntheticWorker(path, scenario);
+      const FileReport report = Analyze(path);
+      SCOPED_TRACE("rate " + std::to_string(rate) + " seed " + std::to_string(seed));
+      EXPECT_TRUE(report.ages);
+      ExpectFourSitesClassified(report, truth);
+      ASSERT_TRUE(report.leak.per_n_requests);
+      const double truth_per_1000 = truth.leak_bytes_per_request * 1000;
+      EXPECT_LE(report.leak.per_n_requests->lo, truth_per_1000);
+      EXPECT_GE(report.leak.per_n_requests->hi, truth_per_1000);
+      EXPECT_FALSE(SiteOf(report, truth.leak_stack).onset);
+      if (rate == 1) break;
+    }
+  }
+}
+
 TEST(AnalysisTest, TimeToOomMatchesTheArithmeticWithin2Percent) {
   const std::string path = TempPath("oom_worker.pb");
   WorkerScenario scenario;
@@ -207,6 +232,59 @@ TEST(AnalysisTest, WarmupOptionsMoveTheWindow) {
   late = Analyze(path, options);
   EXPECT_EQ(SiteOf(late, truth.lru_stack).classification, Classification::kStable);
   EXPECT_NEAR(late.window_requests, 10000, 1e-9);
+}
+
+// Writes a buffer that grows 1 MiB per 100 requests over 6 snapshots, then an exit snapshot whose
+// heap is `exit_heap` bytes.
+std::string GrowingThenExit(const std::string& name, uint64_t exit_heap) {
+  const std::string path = TempPath(name);
+  testing::SyntheticProfile profile(path, testing::MakeHeader(1, 1ull << 30, "cgroup memory.max"));
+  const uint32_t stack = profile.AddStack({{"Buffer::Append", "buffer.cc", 9, "/opt/app/worker"}});
+  for (int i = 1; i <= 7; ++i) {
+    const bool exit = i == 7;
+    const uint64_t live = exit ? exit_heap : static_cast<uint64_t>(i) << 20;
+    profile.SetLive(stack, live, 1, 1);
+    testing::SnapshotFacts facts;
+    facts.requests = 100u * static_cast<uint64_t>(i);
+    facts.seconds = 5.0 * i;
+    facts.rss_bytes = 100 << 20;
+    profile.WriteSnapshot(facts, exit);
+  }
+  profile.Close();
+  return path;
+}
+
+// The exit snapshot is teardown only when the heap fell materially: a heap a few bytes lower is
+// the running process (here a buffer that grew until the end), and is kept.
+TEST(AnalysisTest, ExitSnapshotAFewBytesLowerIsKept) {
+  const FileReport kept = Analyze(GrowingThenExit("exit_few_bytes.pb", (6ull << 20) - 24));
+  EXPECT_DOUBLE_EQ(kept.duration_s, 35);
+  EXPECT_EQ(kept.requests, 700u);
+  for (const std::string& note : kept.notes) EXPECT_EQ(note.find("exit snapshot"), std::string::npos);
+  const FileReport dropped = Analyze(GrowingThenExit("exit_teardown.pb", 1ull << 20));
+  EXPECT_DOUBLE_EQ(dropped.duration_s, 30);
+  bool noted = false;
+  for (const std::string& note : dropped.notes) noted = noted || note.find("exit snapshot") == 4;
+  EXPECT_TRUE(noted);
+}
+
+// Files written before the preload recorded ages are classified on their time series, and a
+// short one whose late half cannot be judged is inconclusive, not bounded.
+TEST(AnalysisTest, FileWithoutAgesAndFewSnapshotsIsInconclusiveNotBounded) {
+  const std::string path = TempPath("few_snapshots_no_ages.pb");
+  WorkerScenario scenario;
+  scenario.sample_rate_bytes = 64 * 1024;
+  scenario.snapshots = 6;
+  scenario.lru = scenario.churn = scenario.early = false;
+  const WorkerTruth truth = WriteSyntheticWorker(path, scenario);
+  const FileReport report = Analyze(path);
+  EXPECT_FALSE(report.ages);
+  const SiteReport& leak = SiteOf(report, truth.leak_stack);
+  EXPECT_EQ(leak.classification, Classification::kInconclusive);
+  EXPECT_EQ(leak.inconclusive_reason, InconclusiveReason::kTooFewSnapshots);
+  EXPECT_EQ(report.verdict, Classification::kInconclusive);
+  ASSERT_TRUE(report.leak.bound_per_n_requests);
+  EXPECT_GT(report.leak.bound_per_n_requests->hi, truth.leak_bytes_per_request * 1000);
 }
 
 TEST(AnalysisTest, TruncatedFileIsAnalysedAndMarkedIncomplete) {

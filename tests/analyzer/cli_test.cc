@@ -11,6 +11,7 @@
 #include <regex>
 #include <sstream>
 
+#include "age_scenarios.h"
 #include "cli_runner.h"
 #include "synthetic_worker.h"
 #include "synthetic_writer.h"
@@ -168,6 +169,116 @@ TEST(CliTest, JsonReportCarriesTheSchemaFields) {
   EXPECT_TRUE(json["modules"][0]["bytes_per_hour"].is_number());
   EXPECT_EQ(json["gate"]["passed"], true);
   EXPECT_TRUE(json["gate"]["failures"].empty());
+  EXPECT_EQ(json["gate"]["outcome"], "passed");
+  EXPECT_EQ(json["verdict"], "leak");
+  EXPECT_TRUE(json["verdict_reasons"].empty());
+  EXPECT_EQ(site["inconclusive_reason"], nullptr);
+  EXPECT_EQ(json["ages"], false);
+  ASSERT_EQ(json["leak"]["bound_per_n_requests"].size(), 2u);
+}
+
+// A test binary that exits within one snapshot interval (age_scenarios.h): 20,000 requests in
+// 1 s, `leak_bytes` leaked per request.
+std::string ShortRunFile(const std::string& name, uint64_t sample_rate, uint64_t leak_bytes,
+                         uint64_t seed = 1) {
+  testing::AgeScenario scenario;
+  scenario.sample_rate_bytes = sample_rate;
+  scenario.seed = seed;
+  scenario.sites = {{testing::Behaviour::kLeak, leak_bytes}};
+  const std::string path = TempPath(name);
+  testing::WriteAgeScenario(path, scenario);
+  return path;
+}
+
+TEST(CliTest, ShortRunLeakFailsTheGateInExactModeAndNeverPassesSampled) {
+  const std::string exact = ShortRunFile("cli_short_exact.pb", 1, 4096);
+  CliRun run = RunAnalyzer({"--fail-on-leak", "1MiB", exact});
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_EQ(Lines(run.out)[0].rfind("[clw] Native memory leak detected in libsite.so", 0), 0u)
+      << run.out;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    const std::string sampled = ShortRunFile("cli_short_sampled.pb", 256 * 1024, 4096, seed);
+    run = RunAnalyzer({"--fail-on-leak", "1MiB", sampled});
+    EXPECT_TRUE(run.exit_code == 1 || run.exit_code == 3) << run.exit_code << run.err;
+    // 64 bytes per request: about 5 samples, never a passed gate, never "No leak detected".
+    const std::string thin = ShortRunFile("cli_short_thin.pb", 256 * 1024, 64, seed);
+    run = RunAnalyzer({"--fail-on-leak", "1KiB", thin});
+    EXPECT_TRUE(run.exit_code == 1 || run.exit_code == 3) << run.exit_code << run.err;
+    EXPECT_EQ(run.out.find("No leak detected"), std::string::npos) << run.out;
+  }
+}
+
+TEST(CliTest, InconclusiveGateExits3UnlessInconclusivePass) {
+  const std::string thin = ShortRunFile("cli_inconclusive.pb", 256 * 1024, 64, 2);
+  CliRun run = RunAnalyzer({"--fail-on-leak", "1KiB", thin});
+  ASSERT_EQ(run.exit_code, 3) << run.out << run.err;
+  EXPECT_EQ(run.err.rfind("[clw] gate inconclusive: --fail-on-leak 1.0 KiB per 1,000 requests: "
+                          "inconclusive: measured ", 0),
+            0u)
+      << run.err;
+  EXPECT_NE(run.out.find("\nGates: INCONCLUSIVE (the leak rate's 95% interval straddles a "
+                         "limit)\n"),
+            std::string::npos)
+      << run.out;
+  const std::vector<std::string> lines = Lines(run.out);
+  EXPECT_EQ(lines[0].rfind("[clw] Leak not ruled out: ", 0), 0u) << run.out;
+  EXPECT_NE(run.out.find("[clw] To decide: run in exact mode (CLWLEAK_SAMPLE_RATE=1)"),
+            std::string::npos)
+      << run.out;
+
+  run = RunAnalyzer({"--fail-on-leak", "1KiB", "--inconclusive=pass", thin});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("\nGates: inconclusive, passed by --inconclusive=pass\n"),
+            std::string::npos)
+      << run.out;
+  run = RunAnalyzer({"--fail-on-leak", "1KiB", "--inconclusive", "fail", thin});
+  EXPECT_EQ(run.exit_code, 3);
+  run = RunAnalyzer({"--inconclusive=maybe", thin});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("--inconclusive: 'maybe' is not fail or pass"), std::string::npos);
+
+  // The JSON report says why and what would decide it; the gate is typed.
+  const std::string output = TempPath("cli_inconclusive.json");
+  run = RunAnalyzer({"--format", "json", "-o", output, "--fail-on-leak", "1KiB", thin});
+  EXPECT_EQ(run.exit_code, 3);
+  const nlohmann::json json = nlohmann::json::parse(Slurp(output));
+  EXPECT_EQ(json["verdict"], "inconclusive");
+  ASSERT_FALSE(json["verdict_reasons"].empty());
+  EXPECT_EQ(json["ages"], true);
+  EXPECT_EQ(json["gate"]["passed"], false);
+  EXPECT_EQ(json["gate"]["outcome"], "inconclusive");
+  EXPECT_TRUE(json["gate"]["failures"].empty());
+  ASSERT_EQ(json["gate"]["inconclusive"].size(), 1u);
+  ASSERT_EQ(json["gate"]["checks"].size(), 1u);
+  EXPECT_EQ(json["gate"]["checks"][0]["outcome"], "inconclusive");
+  EXPECT_EQ(json["gate"]["checks"][0]["limit"], 1024.0);
+  EXPECT_LE(json["gate"]["checks"][0]["ci95"][0].get<double>(), 1024.0);
+  EXPECT_GT(json["gate"]["checks"][0]["ci95"][1].get<double>(), 1024.0);
+  bool remedies = false;
+  for (const auto& reason : json["verdict_reasons"]) {
+    for (const auto& remedy : reason["remedies"]) remedies = remedies || remedy == "exact_mode";
+  }
+  EXPECT_TRUE(remedies);
+}
+
+TEST(CliTest, LeakThatStartedLateIsReportedFromItsOnset) {
+  testing::AgeScenario scenario;
+  scenario.seconds = 60;
+  scenario.requests = 60000;
+  testing::SiteBehaviour leak{testing::Behaviour::kLeak, 2048};
+  leak.start = 0.5;
+  scenario.sites = {leak};
+  const std::string path = TempPath("cli_late.pb");
+  testing::WriteAgeScenario(path, scenario);
+  CliRun run = RunAnalyzer({path});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<std::string> lines = Lines(run.out);
+  EXPECT_EQ(lines[1], "[clw] Leaked: 1.95 MiB per 1000 requests (95% CI 1.95–1.95)") << run.out;
+  EXPECT_EQ(lines[2].rfind("[clw] The leak at site (site.cc:10) in libsite.so started after "
+                           "request 25,110; its rate is measured from request 30,110",
+                           0),
+            0u)
+      << run.out;
 }
 
 TEST(CliTest, UnreadableInputExits2NamingTheFile) {
@@ -266,7 +377,7 @@ TEST(CliTest, FailOnLeakGate) {
   CliRun fail = RunAnalyzer({"--fail-on-leak", "1MiB", WorkerFile()});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err, "[clw] gate failed: --fail-on-leak 1.0 MiB per 1,000 requests: measured "
-                      "5.91 MiB per 1,000 requests in " + WorkerFile() +
+                      "5.91 MiB per 1,000 requests (95% CI 5.91 MiB–5.91 MiB) in " + WorkerFile() +
                       "; top site: client_send (client.c:42) in libclient.so, 5.91 MiB per "
                       "1,000 requests\n");
   EXPECT_NE(fail.out.find("\nGates: FAILED\n"), std::string::npos);
@@ -285,7 +396,7 @@ TEST(CliTest, FailOnLeakPerHourGate) {
   CliRun fail = RunAnalyzer({"--fail-on-leak-per-hour", "100M", WorkerFile()});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err.rfind("[clw] gate failed: --fail-on-leak-per-hour 100 MiB per hour: measured "
-                           "851 MiB per hour in " + WorkerFile() +
+                           "851 MiB per hour (95% CI 851 MiB–851 MiB) in " + WorkerFile() +
                            "; top site: client_send (client.c:42) in libclient.so, 851 MiB per "
                            "hour\n", 0),
             0u)
@@ -316,7 +427,8 @@ TEST(CliTest, BaselineGate) {
   CliRun fail = RunAnalyzer({"--baseline", baseline, "--max-increase", "20%", regressed});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err, "[clw] gate failed: --baseline " + baseline +
-                          " --max-increase 20%: measured 8.87 MiB per 1,000 requests in " +
+                          " --max-increase 20%: measured 8.87 MiB per 1,000 requests (95% CI "
+                          "8.87 MiB–8.87 MiB) in " +
                           regressed + ", baseline 5.91 MiB per 1,000 requests (+50%); top site: "
                           "client_send (client.c:42) in libclient.so, 8.87 MiB per 1,000 "
                           "requests\n");

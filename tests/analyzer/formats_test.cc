@@ -233,7 +233,16 @@ TEST(PrometheusFormat, ValidOpenMetricsWithTheAnswersAndEscapedLabels) {
   EXPECT_EQ(Metric(samples, "clwleak_snapshots", file), 100);
   EXPECT_EQ(Metric(samples, "clwleak_info", {{"file", path}, {"pid", "4242"}, {"host", "testhost"}}),
             1);
-  for (const MetricSample& sample : samples) EXPECT_NE(sample.name, "clwleak_gate_passed");
+  // The verdict as a state set.
+  EXPECT_EQ(Metric(samples, "clwleak_verdict", {{"file", path}, {"verdict", "leak"}}), 1);
+  for (const char* other : {"bounded", "stable", "inconclusive"}) {
+    EXPECT_EQ(Metric(samples, "clwleak_verdict", {{"file", path}, {"verdict", other}}), 0) << other;
+  }
+  EXPECT_EQ(Metric(samples, "clwleak_inconclusive_sites", file), 0);
+  for (const MetricSample& sample : samples) {
+    EXPECT_NE(sample.name, "clwleak_gate_passed");
+    EXPECT_NE(sample.name, "clwleak_gate_outcome");
+  }
 }
 
 TEST(PrometheusFormat, GateResultAndNoProjectionWithoutALeak) {
@@ -242,6 +251,8 @@ TEST(PrometheusFormat, GateResultAndNoProjectionWithoutALeak) {
   std::vector<MetricSample> samples;
   ASSERT_NO_FATAL_FAILURE(ParseOpenMetrics(run.out, &samples));
   EXPECT_EQ(Metric(samples, "clwleak_gate_passed", {}), 0);
+  EXPECT_EQ(Metric(samples, "clwleak_gate_outcome", {{"outcome", "failed"}}), 1);
+  EXPECT_EQ(Metric(samples, "clwleak_gate_outcome", {{"outcome", "inconclusive"}}), 0);
 
   run = RunAnalyzer({"--format", "prometheus", NoLeakFile()});
   ASSERT_EQ(run.exit_code, 0) << run.err;
@@ -297,14 +308,16 @@ TEST(JunitFormat, OneTestCasePerGateWithTheFailedOnesAsFailures) {
   EXPECT_EQ(lines[0], "2 1");
   // Failed: the limit, the measured value, the site and its stack.
   EXPECT_EQ(lines[1].rfind("--fail-on-leak 1.0 MiB per 1,000 requests|--fail-on-leak 1.0 MiB per "
-                           "1,000 requests: measured 5.91 MiB per 1,000 requests in " +
+                           "1,000 requests: measured 5.91 MiB per 1,000 requests (95% CI 5.91 MiB–5.91 "
+                           "MiB) in " +
                                WorkerFile() + "; top site: client_send (client.c:42) in "
                                               "libclient.so",
                            0),
             0u)
       << lines[1];
   EXPECT_NE(lines[1].find("|gate: --fail-on-leak 1.0 MiB per 1,000 requests~limit: 1.0 MiB per "
-                          "1,000 requests~measured: 5.91 MiB per 1,000 requests~"),
+                          "1,000 requests~measured: 5.91 MiB per 1,000 requests (95% CI 5.91 MiB–5.91 "
+                          "MiB)~outcome: failed~"),
             std::string::npos)
       << lines[1];
   EXPECT_NE(lines[1].find("#1 client_send  client.c:42  (libclient.so)"), std::string::npos)
@@ -341,7 +354,7 @@ TEST(JunitFormat, NoGateGivesOnePassingCaseAndXmlIsEscaped) {
   EXPECT_EQ(lines[0], "2 1");
   EXPECT_EQ(lines[1], "--baseline " + WorkerFile() + " --max-increase 50%|");
   EXPECT_NE(lines[2].find("|--baseline " + WorkerFile() + " --max-increase 50%: measured 11.8 MiB "
-                          "per 1,000 requests in " + regressed),
+                          "per 1,000 requests (95% CI 11.8 MiB–11.8 MiB) in " + regressed),
             std::string::npos)
       << lines[2];
 }

@@ -106,6 +106,46 @@ TEST(SnapshotReaderTest, ReadsHeaderSnapshotsAndCarriesCountersForward) {
   EXPECT_TRUE(state.FramesOf(99).empty());
 }
 
+// Allocation ages: birth buckets are defined once, in order, and each stack's live bytes by birth
+// are carried forward with its other counters.
+TEST(SnapshotReaderTest, FoldsBirthBucketsAndLiveBytesByBirth) {
+  const std::string path = TempPath("ages.pb");
+  proto::Header header = MakeHeader(1);
+  header.set_birth_bucket_capacity(32);
+  SyntheticProfile profile(path, header);
+  const uint32_t leak = profile.AddStack(kLeakFrames);
+  const uint32_t cache = profile.AddStack(kCacheFrames);
+  profile.OpenBirthBucket(0, 0);
+  for (int i = 0; i < 3; ++i) {
+    proto::StackStats stats;
+    stats.set_live_bytes(100u * (i + 1));
+    for (int b = 0; b <= i; ++b) stats.add_live_bytes_by_birth(100);
+    profile.SetCounters(leak, stats);
+    if (i == 0) {
+      proto::StackStats once;
+      once.set_live_bytes(7);
+      once.add_live_bytes_by_birth(7);
+      profile.SetCounters(cache, once);
+    }
+    SnapshotFacts facts;
+    facts.requests = 10u * (i + 1);
+    facts.seconds = 0.01 * (i + 1);
+    profile.OpenBirthBucket(facts.requests, facts.seconds);
+    profile.WriteSnapshot(facts, i == 2);
+  }
+  profile.Close();
+  const WholeFile whole = ReadWholeFile(path);
+  ASSERT_TRUE(whole.opened) << whole.error;
+  ASSERT_EQ(whole.state.birth_buckets.size(), 4u);
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(whole.state.birth_buckets[i].index(), i);
+  EXPECT_EQ(whole.state.birth_buckets[2].start_requests(), 20u);
+  EXPECT_EQ(whole.state.birth_buckets[2].start_monotonic_ns(),
+            header.start_monotonic_ns() + 20'000'000u);
+  EXPECT_EQ(whole.state.counters.at(leak).live_bytes_by_birth_size(), 3);
+  ASSERT_EQ(whole.state.counters.at(cache).live_bytes_by_birth_size(), 1);
+  EXPECT_EQ(whole.state.counters.at(cache).live_bytes_by_birth(0), 7u);
+}
+
 TEST(SnapshotReaderTest, WholeFileMatchesStreaming) {
   const std::string path = TempPath("whole.pb");
   WriteSmallFile(path, 4, true, true);

@@ -11,8 +11,12 @@
 namespace clwleak::testing {
 
 WorkerTruth WriteSyntheticWorker(const std::string& path, const WorkerScenario& scenario) {
-  SyntheticProfile profile(path, MakeHeader(scenario.sample_rate_bytes, scenario.memory_limit_bytes,
-                                            scenario.memory_limit_source));
+  proto::Header header = MakeHeader(scenario.sample_rate_bytes, scenario.memory_limit_bytes,
+                                    scenario.memory_limit_source);
+  if (scenario.ages) header.set_birth_bucket_capacity(32);
+  SyntheticProfile profile(path, header);
+  BirthBucketSchedule buckets;
+  if (scenario.ages) profile.OpenBirthBucket(0, 0);
   const FrameSpec handle{"Worker::HandleRequest(Request const&)", "worker.cc", 88,
                          "/opt/clw/bin/clw-worker"};
   const FrameSpec main_frame{"main", "main.cc", 12, "/opt/clw/bin/clw-worker"};
@@ -87,6 +91,10 @@ WorkerTruth WriteSyntheticWorker(const std::string& path, const WorkerScenario& 
     SnapshotFacts facts;
     facts.requests = scenario.count_requests ? request : 0;
     facts.seconds = scenario.seconds_per_snapshot * (snapshot + 1);
+    if (scenario.ages && buckets.OpensAt(facts.seconds)) {
+      profile.OpenBirthBucket(facts.requests, facts.seconds);
+      heap.OpenBirthBucket(buckets.open_bucket());
+    }
     facts.rss_bytes = scenario.base_memory_bytes + heap.TrueLiveBytesTotal();
     facts.cgroup_memory_current = facts.rss_bytes + (16ull << 20);
     truth.in_use_last = *facts.cgroup_memory_current;

@@ -31,6 +31,7 @@ struct WorkerScenario {
   std::string leak_function = "client_send";
   std::string leak_file = "client.c";
   uint64_t second_leak_bytes = 0;  // > 0: the `second` site leaks this much per request
+  bool ages = false;  // record allocation ages (birth buckets) as the preload now does
 };
 
 struct WorkerTruth {

@@ -1,6 +1,7 @@
 // Test-only snapshot file writers; see synthetic_writer.h.
 #include "synthetic_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -185,6 +186,25 @@ void SyntheticProfile::SetLive(uint32_t stack_id, uint64_t live_bytes, uint64_t 
   current.set_live_samples(live_samples);
 }
 
+void SyntheticProfile::OpenBirthBucket(uint64_t requests, double seconds) {
+  proto::BirthBucket bucket;
+  bucket.set_index(birth_buckets_++);
+  bucket.set_start_monotonic_ns(header_.start_monotonic_ns() + static_cast<uint64_t>(seconds * 1e9));
+  bucket.set_start_requests(requests);
+  pending_buckets_.push_back(bucket);
+}
+
+std::vector<double> EarlySnapshotTimes(double interval, double until) {
+  std::vector<double> times;
+  double t = 0.010, period = 0.010;
+  while (t <= until + 1e-9) {
+    times.push_back(t);
+    period = std::min(period * 2, interval);
+    t += period;
+  }
+  return times;
+}
+
 uint64_t SyntheticProfile::WriteSnapshot(const SnapshotFacts& facts, bool final) {
   proto::Snapshot snapshot;
   snapshot.set_sequence(sequence_++);
@@ -204,6 +224,8 @@ uint64_t SyntheticProfile::WriteSnapshot(const SnapshotFacts& facts, bool final)
   pending_modules_.clear();
   pending_frames_.clear();
   pending_stacks_.clear();
+  for (auto& bucket : pending_buckets_) *snapshot.add_new_birth_buckets() = bucket;
+  pending_buckets_.clear();
   uint64_t heap_live = 0;
   for (const auto& [id, counters] : current_) {
     heap_live += counters.live_bytes();

@@ -86,6 +86,11 @@ class SyntheticProfile {
   void SetCounters(uint32_t stack_id, const proto::StackStats& counters);
   void SetLive(uint32_t stack_id, uint64_t live_bytes, uint64_t live_count, uint64_t live_samples);
 
+  // Opens birth bucket `birth_buckets_opened()` at the given point of the run; it is written with
+  // the next snapshot (set the header's birth_bucket_capacity for a file with ages).
+  void OpenBirthBucket(uint64_t requests, double seconds);
+  uint32_t birth_buckets_opened() const { return birth_buckets_; }
+
   // Writes a snapshot and returns the file size after its flush.
   uint64_t WriteSnapshot(const SnapshotFacts& facts, bool final = false);
   uint64_t Close(bool end_frame = true) { return writer_.Close(end_frame); }
@@ -105,6 +110,35 @@ class SyntheticProfile {
   uint32_t next_stack_id_ = 1;
   uint64_t next_address_ = 0x401000;
   uint64_t sequence_ = 0;
+  uint32_t birth_buckets_ = 0;
+  std::vector<proto::BirthBucket> pending_buckets_;
 };
+
+// When the preload opens a birth bucket: just before a snapshot, once the open bucket has been
+// open for at least half of the time that had passed when it opened, up to `capacity` buckets.
+// Bucket 0 opens at profiling start.
+class BirthBucketSchedule {
+ public:
+  explicit BirthBucketSchedule(uint32_t capacity = 32) : capacity_(capacity) {}
+  // Called before writing the snapshot at `seconds`: true when a bucket opens there.
+  bool OpensAt(double seconds) {
+    if (opened_ >= capacity_ || seconds - open_since_ < open_since_ / 2 || seconds <= open_since_) {
+      return false;
+    }
+    open_since_ = seconds;
+    ++opened_;
+    return true;
+  }
+  uint32_t open_bucket() const { return opened_ - 1; }
+
+ private:
+  uint32_t capacity_;
+  uint32_t opened_ = 1;  // bucket 0
+  double open_since_ = 0;
+};
+
+// The preload's snapshot times: from 10 ms after start, the period doubling up to `interval`
+// (10, 30, 70, 150, ... ms), then every `interval`. Times up to `until` seconds.
+std::vector<double> EarlySnapshotTimes(double interval, double until);
 
 }  // namespace clwleak::testing

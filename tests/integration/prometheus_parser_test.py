@@ -99,7 +99,7 @@ def main():
     checks.expect(all(t == "gauge" for n, t in types.items()),
                   "every family is a gauge", {n: t for n, t in types.items() if t != "gauge"})
     files = {labels.get("file") for name, values in samples.items() for labels, _ in values
-             if name != "clwleak_gate_passed"}  # the gate is the run's, not a file's
+             if name not in ("clwleak_gate_passed", "clwleak_gate_outcome")}  # the run's gates
     checks.expect(files == {snapshot}, "every sample's file label is the path (with a quote, a "
                   "backslash and blanks), unescaped back", files)
 
@@ -158,6 +158,12 @@ def main():
                   value("clwleak_leaking_sites"))
     checks.expect(value("clwleak_gate_passed") == 0, "clwleak_gate_passed is 0 for the failed gate",
                   value("clwleak_gate_passed"))
+    checks.expect(value("clwleak_gate_outcome", outcome="failed") == 1 and
+                  value("clwleak_gate_outcome", outcome="passed") == 0,
+                  "clwleak_gate_outcome is the state set of the failed gate")
+    checks.expect(value("clwleak_verdict", verdict="leak") == 1 and
+                  value("clwleak_verdict", verdict="stable") == 0,
+                  "clwleak_verdict is the state set of the run's verdict: leak")
     info = samples.get("clwleak_info", [({}, None)])[0]
     checks.expect(info[1] == 1 and info[0].get("exe", "").endswith(MODULE) and
                   info[0].get("clwleak_version"), "clwleak_info carries exe and version", info)
