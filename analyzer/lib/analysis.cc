@@ -349,6 +349,10 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     evidence.n = window;
     evidence.sample_rate_bytes = sample_rate;
     evidence.material_slope = material_slope;
+    if (!sampled && series.last_live_count > 0) {
+      evidence.bytes_per_allocation = static_cast<double>(series.last_live_bytes) /
+                                      static_cast<double>(series.last_live_count);
+    }
     if (window > 0 && !series.closed_bucket_change.empty()) {
       evidence.closed_bucket_change = series.closed_bucket_change.data() + start;
     }

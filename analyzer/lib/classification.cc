@@ -18,7 +18,13 @@
 // - Growth that lives only in the youngest bucket cannot be told from a cache that is filling or
 //   from a leak that just began: `inconclusive`, when the level is new (above every earlier
 //   one) and the bytes alive when the bucket opened have not all turned over (a periodic flush or
-//   churn replaces what was there: more died than the level gained).
+//   churn replaces what was there: more died than the level gained). In exact mode, growth of
+//   fewer than kMinSamplesForGrowth allocations is a one-off (stdout's buffer made by the last
+//   printf, an object built lazily at the end), not the start of a rate: it is `stable`.
+// - When survivors reach back but the youngest bucket is too noisy to say whether the live bytes
+//   still grow (a churning cache turns its whole content over inside it), the time series over
+//   the window decides: a plateau there is `bounded`, steady growth a leak, anything else
+//   `inconclusive`.
 // - A buffer grown by realloc keeps its birth: its bytes sit in an old bucket that grows after it
 //   closed, which no other pattern does (bytes born in a closed bucket can only be freed). It is
 //   a leak while it keeps growing: regrowth in the late half of the window, or a last step no
@@ -94,6 +100,20 @@ bool RoseToAPlateau(const double* y, size_t n, size_t split, double rate) {
   return rise > 0 && rise > kPlateauRiseSigmas * noise && EnoughSamples(rise, rate);
 }
 
+// Splits the window at the middle of its axis range and fits both halves into verdict->early and
+// ->late; returns the index of the first point of the late half. Needs n >= kMinPointsToClassify.
+size_t FitHalves(const StackEvidence& evidence, StackVerdict* verdict) {
+  const double* x = evidence.x;
+  const double* y = evidence.y;
+  const size_t n = evidence.n;
+  const double middle = (x[0] + x[n - 1]) / 2;
+  size_t split = static_cast<size_t>(std::lower_bound(x, x + n, middle) - x);
+  split = std::clamp<size_t>(split, 1, n - 2);
+  verdict->early = FitGrowth(x, y, split + 1, evidence.sample_rate_bytes);
+  verdict->late = FitGrowth(x + split, y + split, n - split, evidence.sample_rate_bytes);
+  return split;
+}
+
 // Files without ages: the time series alone.
 StackVerdict ClassifyBySeries(const StackEvidence& evidence, StackVerdict verdict) {
   const double* x = evidence.x;
@@ -107,11 +127,7 @@ StackVerdict ClassifyBySeries(const StackEvidence& evidence, StackVerdict verdic
     }
     return verdict;
   }
-  const double middle = (x[0] + x[n - 1]) / 2;
-  size_t split = static_cast<size_t>(std::lower_bound(x, x + n, middle) - x);
-  split = std::clamp<size_t>(split, 1, n - 2);
-  verdict.early = FitGrowth(x, y, split + 1, evidence.sample_rate_bytes);
-  verdict.late = FitGrowth(x + split, y + split, n - split, evidence.sample_rate_bytes);
+  const size_t split = FitHalves(evidence, &verdict);
 
   if (verdict.whole.Grows()) {
     if (!EnoughSamples(verdict.whole.growth, rate)) {
@@ -288,6 +304,26 @@ Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& sur
   return decided ? Retention::kGrowing : Retention::kUnclear;
 }
 
+// For survivors that reach back when the youngest bucket cannot say whether the live bytes still
+// grow: the time series' late half against its early half. The survivors already show bytes that
+// stay at a steady density, so the late half's point estimate suffices for `growing`; `slowed`
+// needs the late half clearly (its upper bound) under kSteadyRateRatio of the early half's rate,
+// or, when its point estimate is under it, a plateau standing above the window's start (a cache
+// that filled early).
+Retention SeriesRetention(const StackEvidence& evidence) {
+  if (evidence.n < kMinPointsToClassify) return Retention::kUnclear;
+  StackVerdict halves;
+  const size_t split = FitHalves(evidence, &halves);
+  const double wanted = kSteadyRateRatio * halves.early.slope();
+  if (halves.late.slope_hi() < wanted ||
+      (halves.late.slope() < wanted &&
+       RoseToAPlateau(evidence.y, evidence.n, split, Rate(evidence.sample_rate_bytes)))) {
+    return Retention::kSlowed;
+  }
+  if (halves.late.growth > 0 && halves.late.slope() >= wanted) return Retention::kGrowing;
+  return Retention::kUnclear;
+}
+
 StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdict) {
   const SurvivorProfile& survivors = *evidence.survivors;
   const double rate = Rate(evidence.sample_rate_bytes);
@@ -339,9 +375,19 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
           verdict.classification = Classification::kBounded;  // it clearly slowed: a cache
           return verdict;
         case Retention::kUnclear:
-          CannotJudge(evidence, InconclusiveReason::kTooFewSamples, survivors.steady, steady_start,
-                      &verdict);
-          return verdict;
+          // The youngest bucket alone cannot say: the time series over the window decides.
+          switch (SeriesRetention(evidence)) {
+            case Retention::kGrowing:
+              break;
+            case Retention::kSlowed:
+              verdict.classification = Classification::kBounded;
+              return verdict;
+            case Retention::kUnclear:
+              CannotJudge(evidence, InconclusiveReason::kTooFewSamples, survivors.steady,
+                          steady_start, &verdict);
+              return verdict;
+          }
+          break;
       }
     }
     LeakRate(evidence, survivors, survivors.onset, &verdict);
@@ -356,8 +402,10 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
 
   // 4. Growth that lives only in the youngest bucket, at a new level, without turnover: a leak
   // that started late when it grew steadily over a good part of the window, else too recent to
-  // tell from a cache that is filling.
-  if (late_known && Positive(youngest.survivors, rate)) {
+  // tell from a cache that is filling; a one-off in exact mode is neither.
+  const bool one_off = rate <= 0 && evidence.bytes_per_allocation > 0 &&
+                      late_growth < kMinSamplesForGrowth * evidence.bytes_per_allocation;
+  if (late_known && Positive(youngest.survivors, rate) && !one_off) {
     double previous_high = youngest.live_at_start;
     for (size_t i = 0; i < n && x[i] <= youngest.start; ++i) {
       previous_high = std::max(previous_high, y[i]);

@@ -17,8 +17,10 @@
 //            filled); a buffer that grew in place and stopped; the live bytes grew while nothing
 //            born in the window stays (turnover);
 //   inconclusive: growth in the youngest bucket alone over a shorter stretch (a leak that just
-//            started, or a cache still filling); growth backed by too few samples, or whose
-//            late growth sampling cannot place;
+//            started, or a cache still filling), except in exact mode when it is fewer than
+//            kMinSamplesForGrowth allocations (a one-off: a buffer made at the end); growth backed
+//            by too few samples; survivors that reach back while neither the youngest bucket nor
+//            the time series can tell whether the live bytes still grow;
 //   stable:  anything else.
 // Without ages (older files), the time series alone, split at the middle of its axis range:
 //   leak:    the whole window grows, the late half grows on its own (two increments or more),
@@ -104,6 +106,9 @@ struct StackEvidence {
   // The smallest rate (bytes per axis unit) that could matter: growth that cannot be judged is
   // `inconclusive` when its upper bound reaches it, else `stable`. 0: any growth matters.
   double material_slope = 0;
+  // Exact mode: the stack's live bytes per live allocation at the end (0: unknown). Growth worth
+  // fewer than kMinSamplesForGrowth of its allocations is a one-off, not a rate.
+  double bytes_per_allocation = 0;
 };
 
 StackVerdict Classify(const StackEvidence& evidence);

@@ -164,6 +164,31 @@ TEST(VerdictScenarios, RunShorterThanOneInterval) {
   EXPECT_EQ(FailOnLeak(exact.report, 1 << 20), GateOutcome::kFailed);
 }
 
+// A test binary whose last act allocates one buffer and keeps it (stdout's, made by the summary
+// printf): exact mode knows it is one allocation, a one-off and not a leak that just started; a
+// leak that starts as late but repeats is still not called stable.
+TEST(VerdictScenarios, OneAllocationAtTheEndIsNotALeak) {
+  AgeScenario scenario;
+  scenario.requests = 300;
+  scenario.seconds = 1.5;
+  scenario.interval = 1.0;
+  SiteBehaviour buffer{Behaviour::kLeak, 4096};
+  buffer.start = 0.996;  // the last request only
+  scenario.sites = {buffer};
+  Outcome exact = Simulate(scenario, "one_off_exact");
+  EXPECT_EQ(exact.Site(0).live_count, 1);
+  EXPECT_EQ(exact.Site(0).classification, Classification::kStable)
+      << ClassificationName(exact.Site(0).classification);
+  EXPECT_EQ(exact.report.verdict, Classification::kStable);
+  EXPECT_EQ(FailOnLeak(exact.report, 64 << 10), GateOutcome::kPassed);
+
+  scenario.sites[0].start = 0.95;  // the last 15 requests
+  Outcome repeated = Simulate(scenario, "late_repeated_exact");
+  EXPECT_NE(repeated.Site(0).classification, Classification::kStable)
+      << ClassificationName(repeated.Site(0).classification);
+  EXPECT_NE(FailOnLeak(repeated.report, 64 << 10), GateOutcome::kPassed);
+}
+
 // The demo worker run for 5 s: a straight-line leak beside a cache that fills in a second and
 // request-scoped churn.
 TEST(VerdictScenarios, FiveSecondRunWithACacheAndChurn) {
