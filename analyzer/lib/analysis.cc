@@ -349,6 +349,7 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     evidence.n = window;
     evidence.sample_rate_bytes = sample_rate;
     evidence.material_slope = material_slope;
+    evidence.live_count = static_cast<double>(series.last_live_count);
     if (!sampled && series.last_live_count > 0) {
       evidence.bytes_per_allocation = static_cast<double>(series.last_live_bytes) /
                                       static_cast<double>(series.last_live_count);

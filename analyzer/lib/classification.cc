@@ -153,6 +153,46 @@ StackVerdict ClassifyBySeries(const StackEvidence& evidence, StackVerdict verdic
 
 enum class Regrowth { kNone, kContinuing, kStopped };
 
+// The steps up of a growing buffer's bytes `level` (x[i], level[i]), i in [0, n): increments above
+// `tolerance` that take it to a new high.
+struct Steps {
+  size_t count = 0;
+  size_t first = 0, last = 0;  // the points just after the first and the last step
+  double previous = -1;        // where the step before the last one was, on the axis
+};
+Steps FindSteps(const double* x, const double* level, size_t n, double tolerance) {
+  Steps steps;
+  double high = level[0];
+  for (size_t i = 1; i < n; ++i) {
+    if (level[i] - level[i - 1] > tolerance && level[i] > high + tolerance) {
+      if (steps.count == 0) steps.first = i;
+      if (steps.count > 0) steps.previous = x[steps.last];
+      steps.last = i;
+      ++steps.count;
+    }
+    high = std::max(high, level[i]);
+  }
+  return steps;
+}
+
+// Whether a buffer whose bytes `level` grew by `total` still grows: growth in the late half of the
+// window, or a last step no older than twice the spacing of the steps before it (a buffer whose
+// capacity doubles grows in ever wider steps).
+Regrowth StillGrowsInSteps(const double* x, const double* level, size_t n, double total,
+                           const Steps& steps) {
+  const double middle = (x[0] + x[n - 1]) / 2;
+  double late = 0;
+  for (size_t i = 1; i < n; ++i) {
+    if (x[i - 1] >= middle) late += level[i] - level[i - 1];
+  }
+  if (late >= kRegrowthLateFraction * total) return Regrowth::kContinuing;
+  const double previous = steps.count >= 2 ? steps.previous : x[0];
+  if (steps.count > 0 && x[n - 1] - x[steps.last] <= 2 * (x[steps.last] - previous)) {
+    return Regrowth::kContinuing;
+  }
+  return Regrowth::kStopped;
+}
+
 // Bytes born in closed buckets that grew (a buffer grown by realloc): still growing or stopped.
 Regrowth JudgeRegrowth(const StackEvidence& evidence) {
   const double* change = evidence.closed_bucket_change;
@@ -161,25 +201,39 @@ Regrowth JudgeRegrowth(const StackEvidence& evidence) {
   const double rate = Rate(evidence.sample_rate_bytes);
   const double total = change[n - 1] - change[0];
   if (!Positive(total, rate) || !EnoughSamples(total, rate)) return Regrowth::kNone;
-  const double* x = evidence.x;
   const double tolerance = std::max(kRegrowthStepFraction * total, 2 * rate);
-  double last_step = -1, previous_step = x[0];
-  for (size_t i = 1; i < n; ++i) {
-    if (change[i] - change[i - 1] > tolerance) {
-      if (last_step >= 0) previous_step = last_step;
-      last_step = x[i];
-    }
+  const Steps steps = FindSteps(evidence.x, change, n, tolerance);
+  return StillGrowsInSteps(evidence.x, change, n, total, steps);
+}
+
+// A buffer grown by replacement (new, copy, free: std::string, std::vector), or by realloc when
+// sampling lost its birth: the stack holds at most kFewBlocks blocks at the end and its live bytes
+// rose to new highs in at least two steps, each new block young (so survivors cannot show it). Its rate is that of its content: when a
+// block is replaced, the content has just filled it, so the level before each step is the
+// content at that step; the fit runs between the first and the last step.
+Regrowth JudgeReplacement(const StackEvidence& evidence, GrowthFit* content,
+                          double* content_start) {
+  const size_t n = evidence.n;
+  if (n < 3 || !(evidence.live_count > 0) || evidence.live_count > kFewBlocks) {
+    return Regrowth::kNone;
   }
-  const double middle = (x[0] + x[n - 1]) / 2;
-  double late = 0;
-  for (size_t i = 1; i < n; ++i) {
-    if (x[i - 1] >= middle) late += change[i] - change[i - 1];
+  const double rate = Rate(evidence.sample_rate_bytes);
+  const double* x = evidence.x;
+  const double* y = evidence.y;
+  const double total = y[n - 1] - y[0];
+  if (!Positive(total, rate) || !EnoughSamples(total, rate)) return Regrowth::kNone;
+  // No sampling term: with at least 10 R of growth in a few blocks, each block is larger than
+  // 2.5 R and sampled with a weight within a few percent of its size.
+  const Steps steps = FindSteps(x, y, n, kRegrowthStepFraction * total);
+  if (steps.count < 2) return Regrowth::kNone;
+  const Regrowth judged = StillGrowsInSteps(x, y, n, total, steps);
+  if (judged == Regrowth::kContinuing) {
+    const double cx[] = {x[steps.first], x[steps.last]};
+    const double cy[] = {y[steps.first - 1], y[steps.last - 1]};
+    *content = FitGrowth(cx, cy, 2, evidence.sample_rate_bytes);
+    *content_start = cx[0];
   }
-  if (late >= kRegrowthLateFraction * total) return Regrowth::kContinuing;
-  if (last_step >= 0 && x[n - 1] - last_step <= 2 * (last_step - previous_step)) {
-    return Regrowth::kContinuing;
-  }
-  return Regrowth::kStopped;
+  return judged;
 }
 
 // Bytes born in the window's buckets before `last` (and before the window): S(a[last]).
@@ -346,6 +400,20 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
     return verdict;
   }
 
+  // 1b. A buffer that keeps growing by replacement.
+  GrowthFit content;
+  double content_start = 0;
+  const Regrowth replacement = JudgeReplacement(evidence, &content, &content_start);
+  if (replacement == Regrowth::kContinuing) {
+    verdict.classification = Classification::kLeak;
+    verdict.growing_buffer = true;
+    if (content.valid) {
+      verdict.rate = content;
+      verdict.rate_start = content_start;
+    }
+    return verdict;
+  }
+
   // The live bytes' growth over the youngest bucket, and its sampling noise: it is what was born
   // there and stays, minus what was alive when it opened and died since, two disjoint sets of
   // allocations (variance at most R per byte of each).
@@ -394,8 +462,8 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
     return verdict;
   }
 
-  // 3. A buffer that grew in place and stopped.
-  if (regrowth == Regrowth::kStopped) {
+  // 3. A buffer that grew in place, or by replacement, and stopped.
+  if (regrowth == Regrowth::kStopped || replacement == Regrowth::kStopped) {
     verdict.classification = Classification::kBounded;
     return verdict;
   }

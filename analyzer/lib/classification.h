@@ -7,6 +7,8 @@
 //
 // With allocation ages (survivors.h), the survivors decide, read with the time series:
 //   leak:    bytes born in buckets that had closed keep growing (a buffer grown by realloc); or
+//            a stack of at most kFewBlocks blocks whose live bytes keep rising to new highs in
+//            steps (a buffer grown by new-and-copy: its rate is its content's); or
 //            survivors born in the window reach back at a steady density over at least two birth
 //            buckets, backed by at least kMinSamplesForGrowth sample intervals, and the live bytes
 //            still grow at no less than kSteadyRateRatio (1/2) of the older buckets' density over
@@ -90,6 +92,9 @@ inline constexpr size_t kMinPointsToClassify = 4;
 inline constexpr double kMinSamplesForGrowth = 10;
 // How far above the window's start a late-half plateau must stand, in units of its noise.
 inline constexpr double kPlateauRiseSigmas = 2.5;
+// A stack holding at most this many blocks whose bytes rose in steps is a buffer grown by
+// replacement (std::string, std::vector), not a collection of leaked blocks.
+inline constexpr double kFewBlocks = 4;
 
 // Everything known about one stack after warm-up.
 struct StackEvidence {
@@ -109,6 +114,8 @@ struct StackEvidence {
   // Exact mode: the stack's live bytes per live allocation at the end (0: unknown). Growth worth
   // fewer than kMinSamplesForGrowth of its allocations is a one-off, not a rate.
   double bytes_per_allocation = 0;
+  // The stack's live allocations at the last snapshot (estimated in sampled mode); 0: unknown.
+  double live_count = 0;
 };
 
 StackVerdict Classify(const StackEvidence& evidence);

@@ -15,8 +15,8 @@ namespace {
 // Per-site state of the simulation.
 struct SiteState {
   std::deque<size_t> live;  // handles, oldest first
-  size_t block = SIZE_MAX;  // kString, kReallocBlock
-  uint64_t content = 0;     // kString: bytes appended so far
+  size_t block = SIZE_MAX;  // kString, kCopiedString, kReallocBlock
+  uint64_t content = 0;     // kString, kCopiedString: bytes appended so far
   double next_flush = 0;    // kFlush
 };
 
@@ -46,7 +46,8 @@ ScenarioTruth WriteAgeScenario(const std::string& path, const AgeScenario& scena
     if (site.kind == Behaviour::kLeak) {
       rate = static_cast<double>(site.bytes + (site.realloc_after_alloc ? 16 : 0)) /
              static_cast<double>(site.every);
-    } else if (site.kind == Behaviour::kString || site.kind == Behaviour::kReallocBlock) {
+    } else if (site.kind == Behaviour::kString || site.kind == Behaviour::kCopiedString ||
+               site.kind == Behaviour::kReallocBlock) {
       rate = static_cast<double>(site.bytes);
     }
     truth.rate.push_back(rate);
@@ -116,6 +117,18 @@ ScenarioTruth WriteAgeScenario(const std::string& path, const AgeScenario& scena
             if (state.content > capacity) {
               while (capacity < state.content) capacity *= 2;
               heap.Reallocate(state.block, capacity);
+            }
+            break;
+          }
+          case Behaviour::kCopiedString: {
+            state.content += site.bytes;
+            uint64_t capacity = state.block == SIZE_MAX ? 0 : heap.SizeOf(state.block);
+            if (state.content > capacity) {
+              capacity = std::max<uint64_t>(capacity, 32);
+              while (capacity < state.content) capacity *= 2;
+              const size_t grown = heap.Allocate(stack, capacity);
+              if (state.block != SIZE_MAX) heap.Free(state.block);
+              state.block = grown;
             }
             break;
           }

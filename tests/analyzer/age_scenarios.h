@@ -18,6 +18,7 @@ enum class Behaviour {
   kCache,         // one entry of `bytes` per request, the oldest evicted beyond `capacity`
   kFlush,         // `bytes` per request, all freed every `period_seconds`
   kString,        // one buffer, `bytes` appended per request, capacity doubled by realloc
+  kCopiedString,  // the same, doubled by new-and-copy (a new block, the old one freed)
   kReallocBlock,  // one block, realloc'd `bytes` bigger every request
   kChurn,         // `bytes` per request, freed `lifetime` requests later
   kStartup,       // `bytes` per request until `stop` of the run, kept

@@ -297,6 +297,33 @@ TEST(VerdictScenarios, StringAppendedEveryRequest) {
   }
 }
 
+// A std::string appended to on every request grows by new-and-copy: each bigger block is young,
+// so only the stack's few blocks rising to new highs show it. A leak while it keeps growing, with
+// the rate of its content; bounded once it stopped (a buffer filled to its final size).
+TEST(VerdictScenarios, StringCopiedBiggerEveryRequest) {
+  AgeScenario scenario;
+  scenario.seconds = 30;
+  scenario.requests = 30000;
+  scenario.sites = {{Behaviour::kCopiedString, 200}};
+  for (uint64_t rate : {uint64_t{1}, kDefaultRate}) {
+    scenario.sample_rate_bytes = rate;
+    for (uint64_t seed = 1; seed <= (rate == 1 ? 1 : kSeeds); ++seed) {
+      scenario.seed = seed;
+      const Outcome outcome = Simulate(scenario, "copied_string");
+      const SiteReport& site = outcome.Site(0);
+      SCOPED_TRACE("rate " + std::to_string(rate) + " seed " + std::to_string(seed));
+      EXPECT_EQ(site.classification, Classification::kLeak)
+          << ClassificationName(site.classification);
+      EXPECT_TRUE(site.growing_buffer);
+      const RateCheck check = CheckRate(site, 200);
+      EXPECT_TRUE(check.error < (rate == 1 ? 0.10 : 0.25) || check.covered) << check.error;
+    }
+  }
+  // Stopped after a third of the run (its last doubling then): never a leak.
+  scenario.sites[0].stop = 1.0 / 3;
+  ExpectNoLeak(scenario, "copied string that stopped", 0, Classification::kBounded);
+}
+
 // One block realloc'd 64 bytes bigger on every request, 200,000 requests, at the default rate:
 // one sample, but a nearly exact one.
 TEST(VerdictScenarios, OneBlockReallocatedBiggerEveryRequest) {
