@@ -71,6 +71,7 @@ std::string GateName(const GateCheck& check) {
 std::string GateLine(const GateCheck& check) {
   std::string line = GateName(check) + ": ";
   if (check.outcome == GateOutcome::kInconclusive) line += "inconclusive: ";
+  if (!check.unreadable.empty()) return line + check.file + " could not be read: " + check.unreadable;
   line += "measured " + FormatBytes(check.measured.value) + Unit(check) + " " +
           Interval(check.measured) + " in " + check.file;
   if (check.kind == GateKind::kBaseline) {

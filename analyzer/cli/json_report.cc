@@ -273,12 +273,18 @@ Json TimelineJson(const FileReport& file) {
 }
 
 std::string RenderJson(const std::vector<FileReport>& files, const AggregateReport* aggregate,
-                       const analysis::GateReport& gate) {
+                       const analysis::GateReport& gate,
+                       const std::vector<analysis::SkippedFile>& skipped) {
   Json json;
   json["schema"] = kReportSchema;
+  Json skipped_json = Json::array();
+  for (const analysis::SkippedFile& file : skipped) {
+    skipped_json.push_back({{"file", file.path}, {"reason", file.reason}});
+  }
   if (files.size() == 1 || aggregate == nullptr) {
     Json file = FileJson(files.front());
     for (auto& [key, value] : file.items()) json[key] = std::move(value);
+    json["skipped"] = std::move(skipped_json);
     json["gate"] = GateJson(gate);
     EscapeStrings(&json);
     return json.dump(2) + "\n";
@@ -300,6 +306,7 @@ std::string RenderJson(const std::vector<FileReport>& files, const AggregateRepo
     }
   }
   json["files_analyzed"] = files.size();
+  json["skipped"] = std::move(skipped_json);
   json["process"] = nullptr;
   json["duration_s"] = duration;
   json["snapshots"] = snapshots;

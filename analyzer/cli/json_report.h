@@ -22,8 +22,10 @@ nlohmann::ordered_json TimelineJson(const analysis::FileReport& file);
 // just before it is written, and to the data the HTML report embeds.
 void EscapeStrings(nlohmann::ordered_json* json);
 
+// `skipped`: the files of the batch that could not be read (the "skipped" array).
 std::string RenderJson(const std::vector<analysis::FileReport>& files,
                        const analysis::AggregateReport* aggregate,
-                       const analysis::GateReport& gate);
+                       const analysis::GateReport& gate,
+                       const std::vector<analysis::SkippedFile>& skipped = {});
 
 }  // namespace clwleak::cli

@@ -119,6 +119,20 @@ std::string RenderJunit(const std::vector<analysis::FileReport>& files,
       cases.push_back(std::move(test));
     }
   }
+  // Files that could not be read: one test case per gate, inconclusive.
+  for (const analysis::GateCheck& check : gate.checks) {
+    if (check.unreadable.empty()) continue;
+    TestCase test;
+    test.name = GateName(check);
+    test.file = check.file;
+    test.details = "gate: " + EscapeBytes(test.name) + "\noutcome: inconclusive\nfile: " +
+                   EscapeBytes(check.file) + "\nnot read: " + EscapeBytes(check.unreadable) + "\n";
+    if (!gate.inconclusive_passes) {
+      test.failure_message = GateLine(check);
+      test.failure_type = "clwleak.Unreadable";
+    }
+    cases.push_back(std::move(test));
+  }
 
   size_t failures = 0;
   for (const TestCase& test : cases) failures += test.failure_message.empty() ? 0 : 1;

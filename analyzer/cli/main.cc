@@ -2,7 +2,8 @@
 // clwleak_analysis (with a progress bar on a terminal), evaluates the gates and writes the report
 // in the format asked for. Exit codes (DESIGN.md): 0 report written and every gate passed, 1 a
 // gate failed, 2 usage error or unreadable input, 3 a gate could not be decided from the evidence
-// (inconclusive) and --inconclusive=pass was not given. Messages on stderr name files and
+// (inconclusive) and --inconclusive=pass was not given. A batch reports every file it can read
+// and names the others (exit 2 only when none could be read). Messages on stderr name files and
 // arguments through EscapeBytes; protobuf's own messages are worded here too (ProtobufProblem).
 #include <unistd.h>
 
@@ -86,9 +87,28 @@ int main(int argc, char** argv) {
     progress.Finish();
     return ok;
   };
-  std::vector<analysis::FileReport> files(options.files.size());
+  // Every readable file is reported; the others are named, with why, and count as inconclusive
+  // in the gates. Nothing readable: exit 2.
+  std::vector<analysis::FileReport> files;
+  std::vector<analysis::SkippedFile> skipped;
   for (size_t i = 0; i < options.files.size(); ++i) {
-    if (!analyze(options.files[i], i + 1, &files[i])) return Fail(error);
+    analysis::FileReport file;
+    if (analyze(options.files[i], i + 1, &file)) {
+      files.push_back(std::move(file));
+      continue;
+    }
+    const std::string& path = options.files[i];
+    std::string reason = error;
+    if (reason.compare(0, path.size() + 2, path + ": ") == 0) reason.erase(0, path.size() + 2);
+    skipped.push_back({path, reason});
+    if (options.files.size() > 1) {
+      std::cerr << "clw-leak-analyze: skipped " << cli::EscapeBytes(path) << ": "
+                << cli::EscapeBytes(reason) << "\n";
+    }
+  }
+  if (files.empty()) {
+    if (skipped.size() == 1) return Fail(error);
+    return Fail("none of the " + std::to_string(skipped.size()) + " files could be read");
   }
   analysis::FileReport baseline;
   if (!options.baseline.empty() && !analyze(options.baseline, inputs, &baseline)) {
@@ -96,7 +116,7 @@ int main(int argc, char** argv) {
   }
   analysis::GateReport gate;
   if (!analysis::EvaluateGates(files, options.baseline.empty() ? nullptr : &baseline,
-                               options.gates, &gate, &error)) {
+                               options.gates, &gate, &error, skipped)) {
     return Fail(error);
   }
   analysis::AggregateReport aggregate;
@@ -105,7 +125,7 @@ int main(int argc, char** argv) {
 
   std::string report;
   if (options.format == "json") {
-    report = cli::RenderJson(files, aggregate_or_null, gate);
+    report = cli::RenderJson(files, aggregate_or_null, gate, skipped);
   } else if (options.format == "folded") {
     report = cli::RenderFolded(files, aggregate_or_null);
   } else if (options.format == "prometheus") {
@@ -129,7 +149,7 @@ int main(int argc, char** argv) {
     // Colours only for standard output on a terminal (auto), never into a file unless asked.
     const bool color =
         cli::ShouldColor(options.color, options.output.empty() ? STDOUT_FILENO : -1);
-    report = cli::RenderText(files, aggregate_or_null, gate, color);
+    report = cli::RenderText(files, aggregate_or_null, gate, color, skipped);
   }
   if (options.output.empty()) {
     std::cout << report << std::flush;

@@ -289,7 +289,8 @@ void WriteAggregate(std::ostringstream& out, const Painter& paint,
 }  // namespace
 
 std::string RenderText(const std::vector<FileReport>& files, const AggregateReport* aggregate,
-                       const analysis::GateReport& gate, bool color) {
+                       const analysis::GateReport& gate, bool color,
+                       const std::vector<analysis::SkippedFile>& skipped) {
   const Painter paint(color);
   std::ostringstream out;
   for (size_t i = 0; i < files.size(); ++i) {
@@ -300,6 +301,15 @@ std::string RenderText(const std::vector<FileReport>& files, const AggregateRepo
     WriteFile(out, paint, files[i]);
   }
   if (aggregate != nullptr) WriteAggregate(out, paint, *aggregate);
+  if (!skipped.empty()) {
+    out << "\n" << paint("Not read (" + std::to_string(skipped.size()) + " of " +
+                              std::to_string(skipped.size() + files.size()) + " files):",
+                          Style::kWarn)
+        << "\n";
+    for (const analysis::SkippedFile& file : skipped) {
+      out << "  " << EscapeBytes(file.path) << ": " << EscapeBytes(file.reason) << "\n";
+    }
+  }
   if (gate.evaluated) {
     out << "\nGates: ";
     switch (gate.outcome) {

@@ -12,8 +12,10 @@
 
 namespace clwleak::cli {
 
+// `skipped`: the files of the batch that could not be read, listed after the reports.
 std::string RenderText(const std::vector<analysis::FileReport>& files,
                        const analysis::AggregateReport* aggregate,
-                       const analysis::GateReport& gate, bool color = false);
+                       const analysis::GateReport& gate, bool color = false,
+                       const std::vector<analysis::SkippedFile>& skipped = {});
 
 }  // namespace clwleak::cli

@@ -350,7 +350,10 @@ Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& sur
   for (const Span& span : spans) {
     const double growth = end_y - span.live_at_start;
     const double wanted = kSteadyRateRatio * density * (end_x - span.start);
-    const double noise = kZ975 * std::sqrt(rate * (std::max(youngest.survivors, 0.0) + span.died));
+    // The noise at the threshold (a score test): a bucket that should hold `wanted` may show
+    // far fewer survivors by sampling alone.
+    const double noise =
+        kZ975 * std::sqrt(rate * (std::max(youngest.survivors, wanted) + span.died));
     if (noise >= wanted) continue;  // sampling alone could move it across: this span cannot say
     if (growth < wanted) return Retention::kSlowed;
     decided = true;
@@ -361,17 +364,21 @@ Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& sur
 // For survivors that reach back when the youngest bucket cannot say whether the live bytes still
 // grow: the time series' late half against its early half. The survivors already show bytes that
 // stay at a steady density, so the late half's point estimate suffices for `growing`; `slowed`
-// needs the late half clearly (its upper bound) under kSteadyRateRatio of the early half's rate,
-// or, when its point estimate is under it, a plateau standing above the window's start (a cache
-// that filled early).
+// needs the late half clearly (the upper end of its interval) under kSteadyRateRatio of the early
+// half's rate, or a plateau above the window's start (a cache that filled early) whose growth
+// sampling alone cannot bring up to that rate (a sparse leak leaves flat stretches too).
 Retention SeriesRetention(const StackEvidence& evidence) {
   if (evidence.n < kMinPointsToClassify) return Retention::kUnclear;
   StackVerdict halves;
   const size_t split = FitHalves(evidence, &halves);
   const double wanted = kSteadyRateRatio * halves.early.slope();
-  if (halves.late.slope_hi() < wanted ||
-      (halves.late.slope() < wanted &&
-       RoseToAPlateau(evidence.y, evidence.n, split, Rate(evidence.sample_rate_bytes)))) {
+  if (halves.late.slope_hi() < wanted) return Retention::kSlowed;
+  // A plateau: flat against the level's own noise (churn), and lower than sampling alone could
+  // make a late half growing at `wanted`.
+  double sampled_lo = 0, sampled_hi = 0;
+  SamplingInterval(halves.late.growth, evidence.sample_rate_bytes, &sampled_lo, &sampled_hi);
+  if (halves.late.slope() < wanted && sampled_hi < wanted * halves.late.span &&
+      RoseToAPlateau(evidence.y, evidence.n, split, Rate(evidence.sample_rate_bytes))) {
     return Retention::kSlowed;
   }
   if (halves.late.growth > 0 && halves.late.slope() >= wanted) return Retention::kGrowing;

@@ -40,7 +40,8 @@ GateOutcome Compare(const Rate& measured, double limit) {
 }
 
 bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* baseline,
-                   const GateOptions& options, GateReport* gate, std::string* error) {
+                   const GateOptions& options, GateReport* gate, std::string* error,
+                   const std::vector<SkippedFile>& skipped) {
   *gate = GateReport{};
   gate->evaluated = options.fail_on_leak || options.fail_on_leak_per_hour ||
                     options.max_increase_percent;
@@ -98,6 +99,33 @@ bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* basel
                            : Measured(file.leak.per_hour, file.leak.bound_per_hour);
       check.outcome = Compare(check.measured, check.limit);
       gate->checks.push_back(std::move(check));
+    }
+  }
+  for (const SkippedFile& file : skipped) {
+    GateCheck check;
+    check.file = file.path;
+    check.unreadable = file.reason;
+    check.outcome = GateOutcome::kInconclusive;
+    check.measured = Measured(std::nullopt, std::nullopt);
+    if (!files.empty()) check.per_requests = files.front().per_requests;
+    if (options.fail_on_leak) {
+      check.kind = GateKind::kFailOnLeak;
+      check.limit = static_cast<double>(*options.fail_on_leak);
+      gate->checks.push_back(check);
+    }
+    if (options.fail_on_leak_per_hour) {
+      check.kind = GateKind::kFailOnLeakPerHour;
+      check.per_hour = true;
+      check.limit = static_cast<double>(*options.fail_on_leak_per_hour);
+      gate->checks.push_back(check);
+    }
+    if (options.max_increase_percent && baseline != nullptr) {
+      check.kind = GateKind::kBaseline;
+      check.per_hour = false;
+      check.baseline_path = options.baseline_path;
+      check.max_increase_percent = *options.max_increase_percent;
+      check.limit = 0;
+      gate->checks.push_back(check);
     }
   }
   bool failed = false, inconclusive = false;

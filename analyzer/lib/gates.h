@@ -29,9 +29,12 @@ struct GateOptions {
 
 // Returns false with *error set when a gate cannot be evaluated on a file (a gate per request on
 // a file without request counts, a baseline without a comparable rate): that is a usage error,
-// not a failed gate. `baseline` may be null when no baseline gate is requested.
+// not a failed gate. `baseline` may be null when no baseline gate is requested. Each file of
+// `skipped` (unreadable, left out of `files`) gets an inconclusive check per gate: nothing it
+// holds was measured.
 bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* baseline,
-                   const GateOptions& options, GateReport* gate, std::string* error);
+                   const GateOptions& options, GateReport* gate, std::string* error,
+                   const std::vector<SkippedFile>& skipped = {});
 
 // Where `measured` (lo..hi) stands against `limit`.
 GateOutcome Compare(const Rate& measured, double limit);

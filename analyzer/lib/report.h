@@ -224,6 +224,15 @@ struct GateCheck {
   double max_increase_percent = 0;
   std::string baseline_path;
   std::optional<SiteReport> top_site;  // the file's worst leaking site, else its worst inconclusive
+  // Set when the file could not be read (why): the check is inconclusive, nothing was measured.
+  std::string unreadable;
+};
+
+// A file of a batch that could not be read, and why (the reader's message). The other files are
+// reported; the gates count it as inconclusive.
+struct SkippedFile {
+  std::string path;
+  std::string reason;
 };
 
 struct GateReport {

@@ -313,10 +313,73 @@ TEST(CliTest, UnreadableInputExits2NamingTheFile) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("cannot open: No such file or directory"), std::string::npos);
 
-  // A bad file among good ones still fails the run, naming the bad one.
-  run = RunAnalyzer({WorkerFile(), garbage});
+  // Only unreadable files: nothing to report.
+  run = RunAnalyzer({garbage, v2});
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.err.find(garbage), std::string::npos);
+  EXPECT_NE(run.err.find("clw-leak-analyze: none of the 2 files could be read"), std::string::npos)
+      << run.err;
+}
+
+// A batch with an empty, a truncated, a corrupt and a text file among two valid ones (a full
+// disk, a process killed in its first milliseconds): every valid file is reported, each other one
+// is named with why, and the gates count them as inconclusive (exit 3), never as passed.
+TEST(CliTest, BatchReportsEveryReadableFileAndNamesTheOthers) {
+  const std::string second = TempPath("cli_batch_2.pb");
+  WorkerScenario scenario;
+  scenario.seed = 5;
+  WriteSyntheticWorker(second, scenario);
+  const std::string empty = TempPath("cli_batch_empty.pb");
+  const std::string truncated = TempPath("cli_batch_truncated.pb");
+  const std::string corrupt = TempPath("cli_batch_corrupt.pb");
+  const std::string text = TempPath("cli_batch_text.pb");
+  std::ofstream(empty, std::ios::binary).close();
+  const std::string whole = Slurp(WorkerFile());
+  std::ofstream(truncated, std::ios::binary) << whole.substr(0, 20);
+  std::string damaged = whole;
+  for (size_t i = 0; i < damaged.size(); ++i) damaged[i] = static_cast<char>(damaged[i] ^ 0x5a);
+  std::ofstream(corrupt, std::ios::binary) << damaged;
+  std::ofstream(text, std::ios::binary) << "not a snapshot\n";
+
+  const std::vector<std::string> bad = {empty, truncated, corrupt, text};
+  CliRun run = RunAnalyzer({WorkerFile(), empty, truncated, second, corrupt, text});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("== " + WorkerFile() + " ==\n[clw] Native memory leak detected"),
+            std::string::npos);
+  EXPECT_NE(run.out.find("== " + second + " ==\n[clw] Native memory leak detected"),
+            std::string::npos);
+  EXPECT_NE(run.out.find("== Across 2 files =="), std::string::npos);
+  EXPECT_NE(run.out.find("Not read (4 of 6 files):"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  " + empty + ": empty file, not a clwleak snapshot file"),
+            std::string::npos)
+      << run.out;
+  for (const std::string& path : bad) {
+    EXPECT_NE(run.err.find("clw-leak-analyze: skipped " + path + ": "), std::string::npos)
+        << path << "\n" << run.err;
+  }
+
+  CliRun json_run = RunAnalyzer({"--format", "json", WorkerFile(), empty, second, corrupt});
+  ASSERT_EQ(json_run.exit_code, 0) << json_run.err;
+  const nlohmann::json json = nlohmann::json::parse(json_run.out);
+  EXPECT_EQ(json["files_analyzed"], 2);
+  ASSERT_EQ(json["skipped"].size(), 2u);
+  EXPECT_EQ(json["skipped"][0]["file"], empty);
+  EXPECT_EQ(json["skipped"][0]["reason"], "empty file, not a clwleak snapshot file");
+  EXPECT_EQ(json["skipped"][1]["file"], corrupt);
+
+  // A gate the readable files pass: the unreadable ones make it inconclusive, one JUnit failure each.
+  CliRun gated = RunAnalyzer({"--fail-on-leak", "1GiB", "--format", "junit", WorkerFile(), empty});
+  EXPECT_EQ(gated.exit_code, 3) << gated.err;
+  EXPECT_NE(gated.out.find("tests=\"2\" failures=\"1\""), std::string::npos) << gated.out;
+  EXPECT_NE(gated.out.find("type=\"clwleak.Unreadable\" message=\"--fail-on-leak 1.0 GiB per "
+                           "1,000 requests: inconclusive: " + empty + " could not be read: empty "
+                           "file, not a clwleak snapshot file\""),
+            std::string::npos)
+      << gated.out;
+  EXPECT_EQ(RunAnalyzer({"--fail-on-leak", "1GiB", "--inconclusive=pass", WorkerFile(), empty})
+                .exit_code,
+            0);
+  // A gate a readable file fails still fails the run.
+  EXPECT_EQ(RunAnalyzer({"--fail-on-leak", "1KiB", WorkerFile(), empty}).exit_code, 1);
 }
 
 TEST(CliTest, KilledProcessFileIsReportedIncompleteWithExit0) {
