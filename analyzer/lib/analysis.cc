@@ -155,7 +155,10 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     file.unwind_failures = drops.unwind_failures();
     const RunPoint& last = points.back();
     file.duration_s = last.seconds;
-    file.requests = static_cast<uint64_t>(last.requests);
+    // The requests the process served: its last snapshot's count, even when that snapshot's heap
+    // is teardown and left out of the series.
+    file.requests = std::max(static_cast<uint64_t>(last.requests),
+                             reader->last_snapshot().requests());
     file.memory.rss_bytes = last.rss_bytes;
     file.memory.heap_live_bytes = last.heap_live_bytes;
     file.memory.in_use_bytes = last.cgroup_memory_current.value_or(last.rss_bytes);

@@ -385,6 +385,20 @@ Retention SeriesRetention(const StackEvidence& evidence) {
   return Retention::kUnclear;
 }
 
+// Survivors that start late (onset > 0) while what was alive when the onset bucket opened has
+// died since: clearly (beyond sampling noise) some, and at least kSteadyRateRatio as many bytes as
+// were born in the steady stretch and stay. That is a cache whose residency is the steady
+// stretch, not a leak that started late: a leak adds to what was there.
+bool ReplacedSinceOnset(const SurvivorProfile& survivors, double rate) {
+  if (survivors.onset == 0) return false;
+  const BucketSurvivors& onset = survivors.buckets[survivors.onset];
+  if (!onset.live_known) return false;
+  const double died = onset.live_at_start - BornBefore(survivors, survivors.onset);
+  const double born = std::max(survivors.steady.growth, 0.0);
+  const double noise = kZ975 * std::sqrt(rate * (std::max(died, 0.0) + born));
+  return died - noise > 0 && died >= kSteadyRateRatio * born;
+}
+
 StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdict) {
   const SurvivorProfile& survivors = *evidence.survivors;
   const double rate = Rate(evidence.sample_rate_bytes);
@@ -438,6 +452,10 @@ StackVerdict ClassifyWithAges(const StackEvidence& evidence, StackVerdict verdic
     if (!EnoughSamples(survivors.steady.growth, rate)) {
       CannotJudge(evidence, InconclusiveReason::kTooFewSamples, survivors.steady, steady_start,
                   &verdict);
+      return verdict;
+    }
+    if (ReplacedSinceOnset(survivors, rate)) {
+      verdict.classification = Classification::kBounded;  // a cache: its residency, turned over
       return verdict;
     }
     if (late_known) {

@@ -301,11 +301,13 @@ def cmd_short_run(args):
                if s.get("classification") == "leak" and s.get("live_bytes", 0) >= significant]
     checks.expect(not leaking, f"no LRU cache site with >= {significant:,} B live is classified leak "
                                f"({len(leaking)} are)")
+    # Six points after the warm-up and ~30 samples in the cache: its plateau is usually clear
+    # (bounded), sometimes within the sampling noise of its level (inconclusive); never a leak.
     if checks.expect(len(cache_sites) > 0, f"the report lists the LRU cache's sites ({CACHE_FUNCTION})"):
         biggest = max(cache_sites, key=lambda s: s.get("live_bytes", 0))
-        checks.expect(biggest.get("classification") == "bounded",
+        checks.expect(biggest.get("classification") in ("bounded", "inconclusive"),
                       f"the LRU cache's largest site ({biggest.get('live_bytes', 0):,} B live) is bounded "
-                      f"(got {biggest.get('classification')})")
+                      f"or inconclusive (got {biggest.get('classification')})")
     code, _, _ = analyze(args, "--fail-on-leak", GATE_SIZE, snapshot)
     checks.expect(code == 1, f"--fail-on-leak {GATE_SIZE} fails the run with exit 1 (got {code})")
     return checks.finish()
