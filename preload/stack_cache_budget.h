@@ -1,0 +1,78 @@
+// StackCacheBudget: whether a thread's stack cache (stack_cache.h) pays for itself, so that exact
+// mode with the cache is never slower than without it.
+//
+// The cache costs time on every lookup and a lot on every fill (a second unwind that records each
+// frame's CFA, several times an unw_backtrace of the same stack); it saves one unwind per hit. On
+// a loop that allocates from a few places it hits almost always; on a compiler (tens of thousands
+// of distinct deep stacks) it almost never does, and its fills used to triple the run time.
+//
+// So the cache keeps an account in time-stamp-counter ticks, measured as it goes:
+//  - a hit credits what it saved: the average measured unwind less what the lookup took;
+//  - a lookup that missed and a fill are debited what they took;
+//  - every measured unwind credits 1/kExplorationShare of its time, the most the cache may spend
+//    when it saves nothing at all, so that it notices when a thread's stacks start repeating.
+// While the balance is not positive the cache is dormant: no lookup, no fill, only the unwinds are
+// timed. The balance starts with a small credit and is capped, so that a long phase of hits cannot
+// pay for a long phase of misses.
+//
+// Thread-safety: one per thread (in the thread's StackCache); not thread-safe.
+#pragma once
+
+#include <cstdint>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#else
+#include "base.h"
+#endif
+
+namespace clwleak {
+
+// A cheap clock for the account: the time-stamp counter where there is one.
+inline uint64_t StackCacheTicks() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return MonotonicNanos();
+#endif
+}
+
+class StackCacheBudget {
+ public:
+  static constexpr int64_t kInitialCredit = int64_t{1} << 17;  // ~40 us at 3 GHz
+  static constexpr int64_t kMaxCredit = int64_t{1} << 24;      // ~5 ms at 3 GHz
+  static constexpr int64_t kExplorationShare = 16;
+
+  bool Active() const { return balance_ > 0; }
+
+  void OnUnwind(uint64_t ticks) {
+    const int64_t measured = Clamp(ticks);
+    // An average over the last few unwinds (1/8 weight for the newest).
+    average_unwind_ =
+        average_unwind_ == 0 ? measured : average_unwind_ + (measured - average_unwind_) / 8;
+    Credit(measured / kExplorationShare);
+  }
+  void OnHit(uint64_t lookup_ticks) { Credit(average_unwind_ - Clamp(lookup_ticks)); }
+  void OnMiss(uint64_t lookup_ticks) { Credit(-Clamp(lookup_ticks)); }
+  void OnFill(uint64_t ticks) { Credit(-Clamp(ticks)); }
+
+  int64_t balance() const { return balance_; }
+  int64_t average_unwind() const { return average_unwind_; }
+
+ private:
+  // A counter that went backwards (another CPU's, after a migration) or a preemption in the middle
+  // counts as the cap: either way the account stays bounded.
+  static int64_t Clamp(uint64_t ticks) {
+    return ticks > static_cast<uint64_t>(kMaxCredit) ? kMaxCredit : static_cast<int64_t>(ticks);
+  }
+  void Credit(int64_t ticks) {
+    balance_ += ticks;
+    if (balance_ > kMaxCredit) balance_ = kMaxCredit;
+    if (balance_ < -kMaxCredit) balance_ = -kMaxCredit;
+  }
+
+  int64_t balance_ = kInitialCredit;
+  int64_t average_unwind_ = 0;
+};
+
+}  // namespace clwleak
