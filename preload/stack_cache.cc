@@ -263,7 +263,9 @@ uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32
   if (!AnchorOnThreadStack(query)) return 0;
   StackCache* cache = ThreadCache();
   if (cache == nullptr || !cache->budget.Active()) return 0;
-  const uint64_t start = StackCacheTicks();
+  StackCacheBudget& budget = cache->budget;
+  const bool timed = budget.TimeThisLookup();
+  const uint64_t start = timed ? StackCacheTicks() : 0;
   for (Entry& entry : SetFor(*cache, query).ways) {
     if (entry.anchor != query.anchor || entry.depth > max_depth || !WordsUnchanged(entry)) {
       continue;
@@ -277,10 +279,12 @@ uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32
       g_cached_stacks.fetch_add(kHitBatch, std::memory_order_relaxed);
       cache->uncounted_hits = 0;
     }
-    cache->budget.OnHit(StackCacheTicks() - start);
+    if (timed) budget.NoteLookup(StackCacheTicks() - start);
+    budget.OnHit();
     return entry.depth;
   }
-  cache->budget.OnMiss(StackCacheTicks() - start);
+  if (timed) budget.NoteLookup(StackCacheTicks() - start);
+  budget.OnMiss();
   return 0;
 }
 

@@ -7,10 +7,12 @@
 // of distinct deep stacks) it almost never does, and its fills used to triple the run time.
 //
 // So the cache keeps an account in time-stamp-counter ticks, measured as it goes:
-//  - a hit credits what it saved: the average measured unwind less what the lookup took;
-//  - a lookup that missed and a fill are debited what they took;
+//  - a hit credits what it saved: the average measured unwind less the average lookup;
+//  - a lookup that missed is debited the average lookup, and a fill what it took;
 //  - every measured unwind credits 1/kExplorationShare of its time, the most the cache may spend
 //    when it saves nothing at all, so that it notices when a thread's stacks start repeating.
+// Lookups are timed one in kLookupTimingPeriod: a hit on a shallow stack takes a few tens of
+// nanoseconds, and reading the counter twice each time would add half of that.
 // While the balance is not positive the cache is dormant: no lookup, no fill, only the unwinds are
 // timed. The balance starts with a small credit and is capped, so that a long phase of hits cannot
 // pay for a long phase of misses.
@@ -42,28 +44,33 @@ class StackCacheBudget {
   static constexpr int64_t kInitialCredit = int64_t{1} << 17;  // ~40 us at 3 GHz
   static constexpr int64_t kMaxCredit = int64_t{1} << 24;      // ~5 ms at 3 GHz
   static constexpr int64_t kExplorationShare = 16;
+  static constexpr uint32_t kLookupTimingPeriod = 16;
 
   bool Active() const { return balance_ > 0; }
 
   void OnUnwind(uint64_t ticks) {
     const int64_t measured = Clamp(ticks);
-    // An average over the last few unwinds (1/8 weight for the newest).
-    average_unwind_ =
-        average_unwind_ == 0 ? measured : average_unwind_ + (measured - average_unwind_) / 8;
+    average_unwind_ = Average(average_unwind_, measured);
     Credit(measured / kExplorationShare);
   }
-  void OnHit(uint64_t lookup_ticks) { Credit(average_unwind_ - Clamp(lookup_ticks)); }
-  void OnMiss(uint64_t lookup_ticks) { Credit(-Clamp(lookup_ticks)); }
+  // Whether the lookup about to be made is one of those timed (then NoteLookup follows it).
+  bool TimeThisLookup() { return ++lookups_ % kLookupTimingPeriod == 0; }
+  void NoteLookup(uint64_t ticks) { average_lookup_ = Average(average_lookup_, Clamp(ticks)); }
+  void OnHit() { Credit(average_unwind_ - average_lookup_); }
+  void OnMiss() { Credit(-average_lookup_); }
   void OnFill(uint64_t ticks) { Credit(-Clamp(ticks)); }
 
   int64_t balance() const { return balance_; }
-  int64_t average_unwind() const { return average_unwind_; }
 
  private:
   // A counter that went backwards (another CPU's, after a migration) or a preemption in the middle
   // counts as the cap: either way the account stays bounded.
   static int64_t Clamp(uint64_t ticks) {
     return ticks > static_cast<uint64_t>(kMaxCredit) ? kMaxCredit : static_cast<int64_t>(ticks);
+  }
+  // An average over the last few measurements (1/8 weight for the newest).
+  static int64_t Average(int64_t average, int64_t measured) {
+    return average == 0 ? measured : average + (measured - average) / 8;
   }
   void Credit(int64_t ticks) {
     balance_ += ticks;
@@ -73,6 +80,8 @@ class StackCacheBudget {
 
   int64_t balance_ = kInitialCredit;
   int64_t average_unwind_ = 0;
+  int64_t average_lookup_ = 0;
+  uint32_t lookups_ = 0;
 };
 
 }  // namespace clwleak

@@ -16,7 +16,10 @@ TEST(StackCacheBudget, FillsThatNeverPaySpendAtMostTheInitialCreditAndTheExplora
   uint64_t fills = 0;
   constexpr uint64_t kSamples = 100000;
   for (uint64_t i = 0; i < kSamples; ++i) {
-    if (budget.Active()) budget.OnMiss(kLookup);
+    if (budget.Active()) {
+      if (budget.TimeThisLookup()) budget.NoteLookup(kLookup);
+      budget.OnMiss();
+    }
     budget.OnUnwind(kUnwind);
     if (budget.Active()) {
       budget.OnFill(kFill);
@@ -36,9 +39,10 @@ TEST(StackCacheBudget, HitsKeepTheCacheActive) {
   StackCacheBudget budget;
   budget.OnUnwind(kUnwind);
   budget.OnFill(kFill);
+  budget.NoteLookup(kLookup);
   for (int i = 0; i < 1000; ++i) {
     ASSERT_TRUE(budget.Active() || i < 20) << i;
-    budget.OnHit(kLookup);
+    budget.OnHit();
   }
   EXPECT_TRUE(budget.Active());
   EXPECT_EQ(budget.balance(), StackCacheBudget::kInitialCredit - static_cast<int64_t>(kFill) +
@@ -48,16 +52,23 @@ TEST(StackCacheBudget, HitsKeepTheCacheActive) {
 
 TEST(StackCacheBudget, TheBalanceIsCappedBothWays) {
   StackCacheBudget budget;
-  for (int i = 0; i < 100000; ++i) budget.OnHit(0);  // no unwind measured yet: credits nothing
+  for (int i = 0; i < 100000; ++i) budget.OnHit();  // no unwind measured yet: credits nothing
   EXPECT_EQ(budget.balance(), StackCacheBudget::kInitialCredit);
   budget.OnUnwind(1u << 20);
-  for (int i = 0; i < 100; ++i) budget.OnHit(0);
+  for (int i = 0; i < 100; ++i) budget.OnHit();
   EXPECT_EQ(budget.balance(), StackCacheBudget::kMaxCredit);
   budget.OnFill(UINT64_MAX);  // a counter that went backwards
   EXPECT_EQ(budget.balance(), 0);
   EXPECT_FALSE(budget.Active());
   for (int i = 0; i < 4; ++i) budget.OnFill(UINT64_MAX);
   EXPECT_EQ(budget.balance(), -StackCacheBudget::kMaxCredit);
+}
+
+TEST(StackCacheBudget, OneLookupInSixteenIsTimed) {
+  StackCacheBudget budget;
+  int timed = 0;
+  for (int i = 0; i < 1600; ++i) timed += budget.TimeThisLookup() ? 1 : 0;
+  EXPECT_EQ(timed, 100);
 }
 
 TEST(StackCacheBudget, UnwindsWakeADormantCache) {
