@@ -64,6 +64,15 @@ TEST(StackCacheBudget, TheBalanceIsCappedBothWays) {
   EXPECT_EQ(budget.balance(), -StackCacheBudget::kMaxCredit);
 }
 
+TEST(StackCacheBudget, APreemptedUnwindDoesNotMakeHitsLookValuable) {
+  StackCacheBudget budget;
+  budget.OnUnwind(kUnwind);
+  budget.OnUnwind(uint64_t{1} << 30);  // the thread was descheduled in the middle
+  const int64_t before = budget.balance();
+  budget.OnHit();
+  EXPECT_EQ(budget.balance() - before, static_cast<int64_t>(kUnwind));
+}
+
 TEST(StackCacheBudget, OneLookupInSixteenIsTimed) {
   StackCacheBudget budget;
   int timed = 0;
