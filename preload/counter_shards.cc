@@ -12,6 +12,7 @@ namespace {
 constexpr uint32_t kOwnableShards = ((1u << kCounterShards) - 1) & ~1u;  // bit i = shard i; not 0
 
 std::atomic<uint32_t> g_owned_shards{0};
+std::atomic<uint32_t> g_shards_in_use{1};  // shard 0 is always summed
 pthread_key_t g_exit_key;
 bool g_exit_key_ready = false;
 pthread_once_t g_exit_key_once = PTHREAD_ONCE_INIT;
@@ -51,9 +52,13 @@ uint32_t ClaimCounterShard() {
     g_owned_shards.fetch_and(~(1u << shard), std::memory_order_release);
     return kShardShared;
   }
+  // Before the first add to the shard, so a reader that sees the add sees the shard in use.
+  g_shards_in_use.fetch_or(1u << shard, std::memory_order_release);
   t_counter_shard = kShardOwned | shard;
   return t_counter_shard;
 }
+
+uint32_t CounterShardsInUse() { return g_shards_in_use.load(std::memory_order_acquire); }
 
 void ResetCounterShardsInChild() {
   const uint32_t state = t_counter_shard;

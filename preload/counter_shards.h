@@ -5,12 +5,12 @@
 // their time moving that line between cores. So the counters exist kCounterShards times:
 //  - shards 1 .. kCounterShards-1 are each owned by one live thread, claimed on its first sampled
 //    event and given back when it exits (a pthread key destructor). Only the owner writes them,
-//    with one plain `add` instruction: no lock, and a signal handler on the same thread cannot split
-//    it. Other threads (the writer) only read them.
+//    with one plain `add` instruction: no lock, and a signal handler on the same thread cannot
+//    split it. Other threads (the writer) only read them.
 //  - shard 0 is shared, with atomic adds, by every thread that found no free shard, by a thread
 //    that is exiting, and while a thread is claiming.
-// Readers sum the shards. In a forked child only the forking thread exists: the other owners' shards
-// are free again (their counts stay and are still summed).
+// Readers sum the shards. In a forked child only the forking thread exists: the other owners'
+// shards are free again (their counts stay and are still summed).
 #pragma once
 
 #include <atomic>
@@ -60,5 +60,10 @@ inline void AddToCounter(std::atomic<uint64_t>& counter, uint64_t value, Counter
 
 // In a forked child: every shard but the calling thread's is free again.
 void ResetCounterShardsInChild();
+
+// Bit i set: shard i may hold counts (shard 0 always; another once a thread has claimed it; never
+// cleared). Readers sum only these: on a host with few threads most shards were never touched,
+// and reading them costs the writer a cache miss per stack and shard, and a page fault per 16.
+uint32_t CounterShardsInUse();
 
 }  // namespace clwleak

@@ -31,6 +31,7 @@
 #include "real_functions.h"
 #include "snapshot_writer.h"
 #include "stack_cache.h"
+#include "unload_check.h"
 #include "unwinder.h"
 
 // The public header's macros would rewrite the definitions below; its declarations still check
@@ -94,6 +95,7 @@ bool PrepareCapture() {
   }
   InitUnwinder();
   FindOwnDependencies();
+  NoteStartupObjects();
   // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
   PrepareCounterShards();
   PrepareStackCache();
@@ -174,8 +176,11 @@ void BeforeModuleUnload() {
       g_runtime_state.load(std::memory_order_acquire) != kActive) {
     return;
   }
+  // Only stacks with a frame in an object that dlopen loaded need their names now.
+  uint32_t stacks = 0;
+  if (!StacksNeedSymbolsBeforeUnload(g_stacks, &stacks)) return;
   BusyScope busy;
-  g_writer->SymbolizeNow();
+  if (g_writer->SymbolizeNow()) NoteStacksSymbolized(stacks);
 }
 
 }  // namespace clwleak

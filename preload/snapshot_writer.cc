@@ -222,16 +222,17 @@ int SnapshotWriter::RequestSnapshot() {
   return result;
 }
 
-void SnapshotWriter::SymbolizeNow() {
+bool SnapshotWriter::SymbolizeNow() {
   if (WritesInline()) {
     LockedWithSignalsBlocked(&mutex_, [this] {
       if (!finished_) DefineNewStacks(&pending_);
     });
-    return;
+    return true;
   }
   pthread_mutex_lock(&mutex_);
-  PostAndWait(&symbolize_requested_, &symbolize_served_, kSymbolizeTimeoutNs);
+  const bool served = PostAndWait(&symbolize_requested_, &symbolize_served_, kSymbolizeTimeoutNs);
   pthread_mutex_unlock(&mutex_);
+  return served;
 }
 
 void SnapshotWriter::Finish() {

@@ -58,8 +58,9 @@ class SnapshotWriter {
   // Asks for a snapshot now and waits until it is written. Returns 0 when written.
   int RequestSnapshot();
   // Symbolizes every stack captured so far, now, while all their modules are loaded (called
-  // before dlclose); the definitions go out with the next snapshot.
-  void SymbolizeNow();
+  // before dlclose); the definitions go out with the next snapshot. False when the writer did not
+  // get to it in time.
+  bool SymbolizeNow();
   // Writes the final snapshot (at exit) and stops the thread's periodic work.
   void Finish();
   // Whether this writer belongs to the calling process: false in a vfork child, which shares the

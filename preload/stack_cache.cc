@@ -6,22 +6,24 @@
 
 #include <cstring>
 #include <initializer_list>
+#include <new>
 
 #include "base.h"
+#include "stack_cache_budget.h"
 
 namespace clwleak {
 namespace {
 
-constexpr uint32_t kSets = 16;           // indexed by the anchor
-constexpr uint32_t kWays = 8;            // stacks per anchor (a loop allocates from several)
-constexpr uint32_t kRecentMisses = 8;    // per set: stacks that missed once, by hash
-constexpr uint32_t kRejected = 8;        // per set: stacks found not cacheable, by hash
-constexpr uint32_t kMaxWords = 64;       // words checked per stack
-constexpr uint32_t kMaxFrames = 32;      // host frames of a cached stack (each is one of the words)
+constexpr uint32_t kSets = 16;         // indexed by the anchor
+constexpr uint32_t kWays = 8;          // stacks per anchor (a loop allocates from several)
+constexpr uint32_t kRecentMisses = 8;  // per set: stacks that missed once, by hash
+constexpr uint32_t kRejected = 8;      // per set: stacks found not cacheable, by hash
+constexpr uint32_t kMaxWords = 64;     // words checked per stack
+constexpr uint32_t kMaxFrames = 32;    // host frames of a cached stack (each is one of the words)
 constexpr uint32_t kMaxWalk = kMaxFrames + 16;  // frames a fill looks at: ours and the host's
-constexpr uint32_t kHitBatch = 256;      // hits counted per thread before the global count moves
+constexpr uint32_t kHitBatch = 256;  // hits counted per thread before the global count moves
 constexpr uintptr_t kFramePointerCfaOffset = 16;  // push rbp; mov rsp, rbp: CFA = rbp + 16
-constexpr int kDwarfRbp = 6;                       // x86-64 DWARF register number of rbp
+constexpr int kDwarfRbp = 6;                      // x86-64 DWARF register number of rbp
 
 struct Entry {
   uintptr_t anchor;  // 0 when empty
@@ -46,6 +48,7 @@ struct Set {
 struct StackCache {
   Set sets[kSets];
   uint64_t uncounted_hits;
+  StackCacheBudget budget;
 };
 
 __thread StackCache* t_cache __attribute__((tls_model("initial-exec"))) = nullptr;
@@ -81,6 +84,7 @@ StackCache* ThreadCache() {
     return nullptr;
   }
   t_cache = static_cast<StackCache*>(memory);  // zero-filled: every entry empty
+  new (&t_cache->budget) StackCacheBudget();   // placement: no allocation
   if (pthread_setspecific(g_exit_key, t_cache) != 0) {
     RawUnmap(memory, sizeof(StackCache));
     t_cache = nullptr;
@@ -89,12 +93,12 @@ StackCache* ThreadCache() {
   return t_cache;
 }
 
-// The calling thread's set for `query`, or nullptr when the anchor is off the thread's own stack
-// (an alternate signal stack, a coroutine's) or the thread has no cache.
-Set* SetFor(const StackCacheQuery& query) {
-  if (query.anchor <= query.stack_low || query.anchor >= query.stack_high) return nullptr;
-  StackCache* cache = ThreadCache();
-  return cache != nullptr ? &cache->sets[(query.anchor >> 4) % kSets] : nullptr;
+bool AnchorOnThreadStack(const StackCacheQuery& query) {
+  return query.anchor > query.stack_low && query.anchor < query.stack_high;
+}
+
+Set& SetFor(StackCache& cache, const StackCacheQuery& query) {
+  return cache.sets[(query.anchor >> 4) % kSets];
 }
 
 bool WordsUnchanged(const Entry& entry) {
@@ -182,8 +186,7 @@ bool FindOnlyCopy(uintptr_t low, uintptr_t high, uintptr_t value, uintptr_t* add
 // Builds `entry` from a libgcc walk that must agree with libunwind's `frames`. Returns false when
 // the stack does not meet the conditions under which the check on reuse is complete.
 bool BuildEntry(const StackCacheQuery& query, const Walk& walk, const uintptr_t* frames,
-                uint32_t depth, uint32_t max_depth, bool (*is_own_frame)(uintptr_t),
-                Entry* entry) {
+                uint32_t depth, uint32_t max_depth, bool (*is_own_frame)(uintptr_t), Entry* entry) {
   // The first frames are OfferUnwoundStack (perhaps split in two by the compiler), then the
   // capturing frame: a frame-pointer frame whose CFA is the anchor.
   constexpr uint32_t kMaxOfferFrames = 2;
@@ -256,9 +259,14 @@ bool BuildEntry(const StackCacheQuery& query, const Walk& walk, const uintptr_t*
 
 uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32_t max_depth,
                          CachedStackIds** ids) {
-  Set* set = SetFor(query);
-  if (set == nullptr) return 0;
-  for (Entry& entry : set->ways) {
+  // Off the thread's own stack (an alternate signal stack, a coroutine's): never cached.
+  if (!AnchorOnThreadStack(query)) return 0;
+  StackCache* cache = ThreadCache();
+  if (cache == nullptr || !cache->budget.Active()) return 0;
+  StackCacheBudget& budget = cache->budget;
+  const bool timed = budget.TimeThisLookup();
+  const uint64_t start = timed ? StackCacheTicks() : 0;
+  for (Entry& entry : SetFor(*cache, query).ways) {
     if (entry.anchor != query.anchor || entry.depth > max_depth || !WordsUnchanged(entry)) {
       continue;
     }
@@ -267,41 +275,52 @@ uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32
       frames[depth++] = entry.word_value[__builtin_ctzll(bits)];
     }
     *ids = &entry.ids;
-    if (++t_cache->uncounted_hits == kHitBatch) {  // t_cache: SetFor found it
+    if (++cache->uncounted_hits == kHitBatch) {
       g_cached_stacks.fetch_add(kHitBatch, std::memory_order_relaxed);
-      t_cache->uncounted_hits = 0;
+      cache->uncounted_hits = 0;
     }
+    if (timed) budget.NoteLookup(StackCacheTicks() - start);
+    budget.OnHit();
     return entry.depth;
   }
+  if (timed) budget.NoteLookup(StackCacheTicks() - start);
+  budget.OnMiss();
   return 0;
 }
 
 CLWLEAK_NOINLINE CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query,
                                                    const uintptr_t* frames, uint32_t depth,
                                                    uint32_t max_depth,
-                                                   bool (*is_own_frame)(uintptr_t)) {
-  if (depth == 0 || depth > kMaxFrames) return nullptr;
-  Set* set = SetFor(query);
-  if (set == nullptr) return nullptr;
+                                                   bool (*is_own_frame)(uintptr_t),
+                                                   uint64_t unwind_ticks) {
+  if (!AnchorOnThreadStack(query)) return nullptr;
+  StackCache* cache = ThreadCache();
+  if (cache == nullptr) return nullptr;
+  cache->budget.OnUnwind(unwind_ticks);
+  if (!cache->budget.Active() || depth == 0 || depth > kMaxFrames) return nullptr;
+  Set& set = SetFor(*cache, query);
   const uint64_t key = MissKey(query.anchor, frames, depth);
-  for (uint64_t rejected : set->rejected) {
+  for (uint64_t rejected : set.rejected) {
     if (rejected == key) return nullptr;
   }
-  if (!MissedBefore(*set, key)) return nullptr;
+  if (!MissedBefore(set, key)) return nullptr;
 
+  const uint64_t start = StackCacheTicks();
   Walk walk;
   walk.count = 0;
   walk.unusable = false;
   walk.truncated = false;
   _Unwind_Backtrace(&RecordFrame, &walk);
-  Entry& entry = set->ways[set->next_victim];
-  if (!BuildEntry(query, walk, frames, depth, max_depth, is_own_frame, &entry)) {
+  Entry& entry = set.ways[set.next_victim];
+  const bool built = BuildEntry(query, walk, frames, depth, max_depth, is_own_frame, &entry);
+  cache->budget.OnFill(StackCacheTicks() - start);
+  if (!built) {
     entry.anchor = 0;  // BuildEntry may have written part of it
-    set->rejected[set->next_rejected] = key;
-    set->next_rejected = (set->next_rejected + 1) % kRejected;
+    set.rejected[set.next_rejected] = key;
+    set.next_rejected = (set.next_rejected + 1) % kRejected;
     return nullptr;
   }
-  set->next_victim = (set->next_victim + 1) % kWays;
+  set.next_victim = (set.next_victim + 1) % kWays;
   return &entry.ids;
 }
 

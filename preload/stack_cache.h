@@ -19,10 +19,13 @@
 // frames whose rbp points inside the frame, a saved rbp found twice, stacks deeper than the cache
 // holds), and nor are stacks on which the two unwinders disagree.
 //
-// Entries are made with libgcc's _Unwind_Backtrace, which reports each frame's CFA, after
-// libunwind has produced the stack; the entry is kept only if both saw the same frames. Making
-// one costs about a microsecond, so a stack is cached only when it misses twice: stacks seen once
-// never pay for it.
+// Entries are made with _Unwind_Backtrace, which reports each frame's CFA, after unw_backtrace
+// has produced the stack; the entry is kept only if both saw the same frames. (The preload links
+// libunwind before libgcc_s, so this is libunwind's _Unwind_Backtrace: its general unw_step path,
+// whose small per-thread cache of unwind rules misses on diverse stacks and then takes two
+// sigprocmask system calls per frame.) Making one costs microseconds, several times an unwind, so
+// a stack is cached only when it misses twice, and only while the thread's account says the cache
+// pays for itself (stack_cache_budget.h): where stacks rarely repeat it goes dormant.
 //
 // Thread-safety: each thread has its own cache (mapped on first use, unmapped at thread exit);
 // the sampled path that uses it holds the thread's re-entrancy guard, so a signal handler that
@@ -48,16 +51,17 @@ struct StackCacheQuery {
 };
 
 // Copies a cached stack matching the live one into `frames` (at most `max_depth`) and returns its
-// depth with *ids set; returns 0 when there is none.
+// depth with *ids set; returns 0 when there is none, or when the thread's cache is dormant.
 uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32_t max_depth,
                          CachedStackIds** ids);
 
 // After a miss: `frames[0..depth)` is what libunwind found (our own frames removed, `max_depth`
-// the limit it was given). May cache the stack; returns its ids slot if it did. Must be called
-// directly from the frame whose CFA is `query.anchor`.
+// the limit it was given) in `unwind_ticks` (StackCacheTicks, stack_cache_budget.h). May cache the
+// stack; returns its ids slot if it did. Must be called directly from the frame whose CFA is
+// `query.anchor`.
 CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query, const uintptr_t* frames,
                                   uint32_t depth, uint32_t max_depth,
-                                  bool (*is_own_frame)(uintptr_t));
+                                  bool (*is_own_frame)(uintptr_t), uint64_t unwind_ticks);
 
 // Stacks served from the caches so far (counted per thread in batches, so a little behind).
 uint64_t CachedStackCount();

@@ -8,7 +8,9 @@ namespace clwleak {
 namespace {
 constexpr uint32_t kMaxProbe = 128;
 
-uint64_t SlotWord(uint32_t tag, uint32_t id) { return (static_cast<uint64_t>(tag) << 32) | (id + 1ull); }
+uint64_t SlotWord(uint32_t tag, uint32_t id) {
+  return (static_cast<uint64_t>(tag) << 32) | (id + 1ull);
+}
 uint32_t TagOf(uint64_t word) { return static_cast<uint32_t>(word >> 32); }
 uint32_t IdOf(uint64_t word) { return static_cast<uint32_t>(word) - 1; }
 }  // namespace
@@ -28,8 +30,8 @@ bool StackTable::Init(uint32_t max_stacks, uint32_t max_depth) {
     return false;
   }
   // Ages are optional: under a tight address-space limit the profile goes on without them.
-  birth_bytes_ = static_cast<std::atomic<uint64_t>*>(RawMapAnonymous(
-      sizeof(std::atomic<uint64_t>) * kBirthBuckets * max_stacks * kCounterShards));
+  birth_bytes_ = static_cast<std::atomic<uint64_t>*>(
+      RawMapAnonymous(sizeof(std::atomic<uint64_t>) * kBirthBuckets * max_stacks * kCounterShards));
   index_mask_ = index_slots - 1;
   max_stacks_ = max_stacks;
   return true;
@@ -91,8 +93,7 @@ uint32_t StackTable::Intern(const uintptr_t* frames, uint32_t depth, AllocationK
   index = home;
   for (uint32_t probe = 0; probe < kMaxProbe; ++probe, index = (index + 1) & index_mask_) {
     uint64_t word = index_[index].load(std::memory_order_acquire);
-    if (word == 0 &&
-        index_[index].compare_exchange_strong(word, mine, std::memory_order_acq_rel)) {
+    if (word == 0 && index_[index].compare_exchange_strong(word, mine, std::memory_order_acq_rel)) {
       return id;
     }
     // Taken (perhaps just now, perhaps by the same stack from another thread).
@@ -103,13 +104,16 @@ uint32_t StackTable::Intern(const uintptr_t* frames, uint32_t depth, AllocationK
 
 StackTotals StackTable::Totals(uint32_t id) const {
   StackTotals totals;
-  for (uint32_t shard = 0; shard < kCounterShards; ++shard) {
+  const uint32_t in_use = CounterShardsInUse();
+  for (uint32_t shards = in_use; shards != 0; shards &= shards - 1) {
+    const uint32_t shard = static_cast<uint32_t>(__builtin_ctz(shards));
     const StackCounters& counters = counters_[shard * max_stacks_ + id];
     totals.freed_bytes += counters.freed_bytes.load(std::memory_order_acquire);
     totals.freed_count_fp += counters.freed_count_fp.load(std::memory_order_acquire);
     totals.freed_samples += counters.freed_samples.load(std::memory_order_acquire);
   }
-  for (uint32_t shard = 0; shard < kCounterShards; ++shard) {
+  for (uint32_t shards = in_use; shards != 0; shards &= shards - 1) {
+    const uint32_t shard = static_cast<uint32_t>(__builtin_ctz(shards));
     const StackCounters& counters = counters_[shard * max_stacks_ + id];
     totals.allocated_bytes += counters.allocated_bytes.load(std::memory_order_acquire);
     totals.allocated_count_fp += counters.allocated_count_fp.load(std::memory_order_acquire);
@@ -120,12 +124,15 @@ StackTotals StackTable::Totals(uint32_t id) const {
 
 bool StackTable::LiveBytesByBirth(uint32_t id, uint64_t (&live)[kBirthBuckets]) const {
   if (birth_bytes_ == nullptr) return false;
-  for (uint32_t birth = 0; birth < kBirthBuckets; ++birth) {
-    uint64_t sum = 0;  // mod 2^64: one shard's free may cancel another shard's allocation
-    for (uint32_t shard = 0; shard < kCounterShards; ++shard) {
-      sum += BirthCounter(shard, id, birth).load(std::memory_order_relaxed);
+  uint64_t sum[kBirthBuckets] = {};  // mod 2^64: one shard's free may cancel another's allocation
+  for (uint32_t shards = CounterShardsInUse(); shards != 0; shards &= shards - 1) {
+    const uint32_t shard = static_cast<uint32_t>(__builtin_ctz(shards));
+    for (uint32_t birth = 0; birth < kBirthBuckets; ++birth) {  // contiguous within a shard
+      sum[birth] += BirthCounter(shard, id, birth).load(std::memory_order_relaxed);
     }
-    live[birth] = static_cast<int64_t>(sum) < 0 ? 0 : sum;
+  }
+  for (uint32_t birth = 0; birth < kBirthBuckets; ++birth) {
+    live[birth] = static_cast<int64_t>(sum[birth]) < 0 ? 0 : sum[birth];
   }
   return true;
 }

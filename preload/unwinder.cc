@@ -9,6 +9,7 @@
 
 #include "base.h"
 #include "stack_cache.h"
+#include "stack_cache_budget.h"
 #include "thread_stack.h"
 #include "thread_state.h"
 
@@ -116,7 +117,9 @@ CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, bool use_cache, uintpt
     if (depth != 0) return depth;
   }
   void* raw[kMaxSupportedDepth + kOwnFramesMax];
+  const uint64_t start = cache ? StackCacheTicks() : 0;
   int captured = unw_backtrace(raw, static_cast<int>(max_depth + kOwnFramesMax));
+  const uint64_t unwind_ticks = cache ? StackCacheTicks() - start : 0;
   if (captured <= 0) return 0;
   uint32_t first = 0;
   while (first < static_cast<uint32_t>(captured) && first < kOwnFramesMax &&
@@ -127,7 +130,9 @@ CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, bool use_cache, uintpt
   for (uint32_t i = first; i < static_cast<uint32_t>(captured) && depth < max_depth; ++i) {
     frames[depth++] = reinterpret_cast<uintptr_t>(raw[i]);
   }
-  if (cache) *cached_ids = OfferUnwoundStack(query, frames, depth, max_depth, &IsOwnFrame);
+  if (cache) {
+    *cached_ids = OfferUnwoundStack(query, frames, depth, max_depth, &IsOwnFrame, unwind_ticks);
+  }
   return depth;
 }
 

@@ -6,7 +6,8 @@
 
 `bars` feeds bench/run's own functions figures chosen on either side of each bar: the always-on
 bar on the steady-state median, exact mode against heaptrack on CPU time (a figure that passes by
-CPU and fails by wall time), the data bar, and the bootstrap interval of a median. `quick` runs
+CPU and fails by wall time), the data bar, dlopen/dlclose throughput, the cc1plus bars, and the
+bootstrap interval of a median. `quick` runs
 the real thing on one workload (the numbers are not judged: the machine is shared) and checks the
 report and the raw runs: every configuration ran (bench/run fails by itself when a run under the
 preload prints another checksum than the bare run), the large-block mix gave its bare, exact-mode
@@ -102,6 +103,24 @@ def test_bars():
     failures.check(not verdict(bench, exact_against_heaptrack(1, 1, 2, 2, 1201, 12000),
                                "exact mode, large blocks: snapshot data")[2],
                    "data: one byte more does not")
+
+    def dlopen_loop(default_wall, exact_wall):
+        return {"dlopen": {"bare": entry(), DEFAULT: entry(wall=default_wall),
+                           "clwleak exact": entry(wall=exact_wall)}}
+    rows = [row for row in bench.bars(dlopen_loop(1.11, 1.12), None, [])
+            if "dlopen/dlclose throughput" in row[0]]
+    failures.check([met for _, _, met in rows] == [True, False],
+                   f"dlopen: wall 1.11x is 0.90x of bare throughput (met), 1.12x is not: {rows}")
+
+    def compiler(default_wall, exact_wall):
+        return {"cc1plus": {"bare": entry(), DEFAULT: entry(wall=default_wall),
+                            "clwleak exact": entry(wall=exact_wall)}}
+    failures.check(verdict(bench, compiler(1.02, 1.5), "default rate, cc1plus: wall")[2] and
+                   verdict(bench, compiler(1.02, 1.5), "exact mode, cc1plus: wall")[2],
+                   "cc1plus: the default rate at 1.02x and exact mode at 1.5x meet their bars")
+    failures.check(not verdict(bench, compiler(1.021, 1.5), "default rate, cc1plus: wall")[2] and
+                   not verdict(bench, compiler(1.0, 1.51), "exact mode, cc1plus: wall")[2],
+                   "cc1plus: 1.021x at the default rate, 1.51x in exact mode do not")
 
     low, high = bench.median_interval([1.0] * 20)
     failures.check((low, high) == (1.0, 1.0), "median interval of a constant is that constant")
