@@ -136,6 +136,7 @@ Config ParseConfig(EnvLookup lookup) {
   if ((value = lookup("CLWLEAK_STACK_CACHE")) != nullptr) {
     if (strcmp(value, "1") == 0) config.stack_cache = true;
     else if (strcmp(value, "0") == 0) config.stack_cache = false;
+    else if (strcmp(value, "always") == 0) config.stack_cache = config.stack_cache_always = true;
     else WarnBadValue("CLWLEAK_STACK_CACHE", value, "1");
   }
   if ((value = lookup("CLWLEAK_MMAP")) != nullptr) {

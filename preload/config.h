@@ -10,7 +10,9 @@
 //   CLWLEAK_MEMORY_LIMIT          memory limit in bytes or with a suffix (4GiB)
 //   CLWLEAK_MAX_DEPTH             frames kept per stack (1..256)
 //   CLWLEAK_UNWIND                libunwind | fp
-//   CLWLEAK_STACK_CACHE           1 | 0: reuse verified stacks instead of unwinding them again
+//   CLWLEAK_STACK_CACHE           1 | 0 | always: reuse verified stacks instead of unwinding them
+//                                 again, while that pays (1), never (0), or on every stack even
+//                                 when it does not pay (always: for tests and measurements)
 //                                 (libunwind only; an addition to DESIGN.md, see stack_cache.h)
 //   CLWLEAK_MMAP                  1 | 0: track anonymous mmap/munmap/mremap
 //   CLWLEAK_REQUEST_COUNTER_FILE  file holding a decimal request count, read at each snapshot
@@ -41,6 +43,7 @@ struct Config {
   uint32_t max_depth = kDefaultMaxDepth;
   Unwinder unwinder = Unwinder::kLibunwind;
   bool stack_cache = true;
+  bool stack_cache_always = false;  // CLWLEAK_STACK_CACHE=always: no budget (stack_cache_budget.h)
   bool track_mmap = true;
   char request_counter_file[1024] = "";
   ChildPolicy children = ChildPolicy::kFollow;

@@ -99,6 +99,7 @@ bool PrepareCapture() {
   // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
   PrepareCounterShards();
   PrepareStackCache();
+  SetStackCacheAlways(g_config.stack_cache_always);
   return true;
 }
 

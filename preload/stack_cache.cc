@@ -58,6 +58,7 @@ std::atomic<uint64_t> g_cached_stacks{0};
 pthread_key_t g_exit_key;
 pthread_once_t g_exit_key_once = PTHREAD_ONCE_INIT;
 bool g_exit_key_ready = false;
+bool g_always = false;  // CLWLEAK_STACK_CACHE=always
 
 void ReleaseCache(void*) {
   StackCache* cache = t_cache;
@@ -262,7 +263,7 @@ uint32_t FindCachedStack(const StackCacheQuery& query, uintptr_t* frames, uint32
   // Off the thread's own stack (an alternate signal stack, a coroutine's): never cached.
   if (!AnchorOnThreadStack(query)) return 0;
   StackCache* cache = ThreadCache();
-  if (cache == nullptr || !cache->budget.Active()) return 0;
+  if (cache == nullptr || !(g_always || cache->budget.Active())) return 0;
   StackCacheBudget& budget = cache->budget;
   const bool timed = budget.TimeThisLookup();
   const uint64_t start = timed ? StackCacheTicks() : 0;
@@ -297,7 +298,7 @@ CLWLEAK_NOINLINE CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query,
   StackCache* cache = ThreadCache();
   if (cache == nullptr) return nullptr;
   cache->budget.OnUnwind(unwind_ticks);
-  if (!cache->budget.Active() || depth == 0 || depth > kMaxFrames) return nullptr;
+  if (!(g_always || cache->budget.Active()) || depth == 0 || depth > kMaxFrames) return nullptr;
   Set& set = SetFor(*cache, query);
   const uint64_t key = MissKey(query.anchor, frames, depth);
   for (uint64_t rejected : set.rejected) {
@@ -325,6 +326,8 @@ CLWLEAK_NOINLINE CachedStackIds* OfferUnwoundStack(const StackCacheQuery& query,
 }
 
 void PrepareStackCache() { pthread_once(&g_exit_key_once, &CreateExitKey); }
+
+void SetStackCacheAlways(bool always) { g_always = always; }
 
 uint64_t CachedStackCount() { return g_cached_stacks.load(std::memory_order_relaxed); }
 

@@ -70,4 +70,8 @@ uint64_t CachedStackCount();
 // (CreateAllocationFreeKey).
 void PrepareStackCache();
 
+// CLWLEAK_STACK_CACHE=always: every thread's cache looks up and fills whatever its budget says.
+// Set once at start-up, before any capture.
+void SetStackCacheAlways(bool always);
+
 }  // namespace clwleak
