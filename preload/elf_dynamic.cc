@@ -3,6 +3,8 @@
 
 #include <elf.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace clwleak {
 namespace {
@@ -245,6 +247,20 @@ void* FindNextDefinition(const void* self, const char* name) {
     dl_iterate_phdr(SearchForDefinition, &search);
   }
   return reinterpret_cast<void*>(search.found);
+}
+
+bool WriteSymbolSlot(const ElfDynamic& object, uintptr_t* slot, uintptr_t value) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t address = reinterpret_cast<uintptr_t>(slot);
+  const uintptr_t slot_page = address & ~(page - 1);
+  const bool read_only = object.InRelro(address) && slot_page < (object.relro_end() & ~(page - 1));
+  if (read_only &&
+      mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ | PROT_WRITE) != 0) {
+    return false;
+  }
+  __atomic_store_n(slot, value, __ATOMIC_RELAXED);
+  if (read_only) mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ);
+  return true;
 }
 
 }  // namespace clwleak

@@ -92,7 +92,10 @@ bool PrepareCapture() {
     Warn("cannot map the allocation tables; profiling is off");
     return false;
   }
-  InitUnwinder();
+  if (!InitUnwinder() && g_config.unwinder == Unwinder::kLibunwind) {
+    Warn("cannot keep libunwind off the host's descriptors; unwinding with frame pointers");
+    g_config.unwinder = Unwinder::kFramePointer;
+  }
   FindOwnDependencies();
   // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
   PrepareCounterShards();
