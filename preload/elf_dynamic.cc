@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base.h"
+
 namespace clwleak {
 namespace {
 
@@ -166,7 +168,7 @@ bool ElfDynamic::DefinesUsably(uint32_t index, const char* name) const {
   if (binding != STB_GLOBAL && binding != STB_WEAK) return false;
   // A hidden version (name@VERSION, not @@) is an old ABI kept for old binaries, not the default.
   if (versions_ != nullptr && (versions_[index] & 0x8000) != 0) return false;
-  return strcmp(strings_ + symbol.st_name, name) == 0;
+  return SameString(strings_ + symbol.st_name, name);
 }
 
 uintptr_t ElfDynamic::FindWithGnuHash(const char* name) const {
