@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "analysis.h"
+#include "exec_chain.h"
 #include "byte_escape.h"
 #include "folded_report.h"
 #include "gates.h"
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < options.files.size(); ++i) {
     if (!analyze(options.files[i], i + 1, &files[i])) return Fail(error);
   }
+  analysis::LinkExecChains(&files);
   analysis::FileReport baseline;
   if (!options.baseline.empty() && !analyze(options.baseline, inputs, &baseline)) {
     return Fail("--baseline: " + error);
