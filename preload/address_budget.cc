@@ -19,7 +19,7 @@ bool AddressSpaceLimited() { return AddressSpaceLimit() != 0; }
 
 uint64_t TableAddressBudget() {
   const uint64_t limit = AddressSpaceLimit();
-  return limit == 0 ? UINT64_MAX : limit / 8;
+  return limit == 0 ? UINT64_MAX : limit / 16;
 }
 
 }  // namespace clwleak

@@ -16,7 +16,7 @@ namespace clwleak {
 // True when the process has a finite RLIMIT_AS.
 bool AddressSpaceLimited();
 
-// The address space the preload's tables may reserve: an eighth of a finite RLIMIT_AS, else
+// The address space the preload's tables may reserve: a sixteenth of a finite RLIMIT_AS, else
 // UINT64_MAX.
 uint64_t TableAddressBudget();
 

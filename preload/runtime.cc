@@ -89,27 +89,40 @@ struct TableSizes {
   uint32_t stacks;
   uint32_t mappings;
   bool ages;
+  uint64_t reserved;  // the address space these take
 };
+
+// Whether `bytes` of address space can be reserved now (under a limit): probed with one mapping,
+// released at once, so that tables that could not all be mapped never leave some of them holding
+// the host's room.
+bool AddressSpaceAvailable(uint64_t bytes) {
+  void* probe = RawMapAnonymous(bytes);
+  if (probe == nullptr) return false;
+  RawUnmap(probe, bytes);
+  return true;
+}
 
 // The full sizes, or under an address-space limit the largest that fit the preload's budget
 // (address_budget.h): fewer stacks and mappings (then allocations that would need more are counted
 // as dropped), no ages. When even the smallest do not fit, Init fails and profiling is off.
 TableSizes FitTablesInAddressBudget(bool need_allocation_table) {
   constexpr uint32_t kMinStacks = 1u << 10;
-  TableSizes sizes = {g_config.table_capacity, kMaxStacks, kMaxMappings, true};
+  TableSizes sizes = {g_config.table_capacity, kMaxStacks, kMaxMappings, true, 0};
   const uint64_t budget = TableAddressBudget();
   auto reserved = [&] {
     return (need_allocation_table ? AllocationTable::ReservedBytes(sizes.allocations) : 0) +
            StackTable::ReservedBytes(sizes.stacks, g_config.max_depth, sizes.ages) +
            MappingTable::ReservedBytes(sizes.mappings);
   };
-  if (reserved() <= budget) return sizes;
-  sizes.ages = false;
-  while (reserved() > budget && sizes.stacks > kMinStacks) {
-    sizes.stacks /= 2;
-    sizes.mappings /= 2;
-    if (sizes.allocations > (1u << 12)) sizes.allocations /= 2;
+  if (reserved() > budget) {
+    sizes.ages = false;
+    while (reserved() > budget && sizes.stacks > kMinStacks) {
+      sizes.stacks /= 2;
+      sizes.mappings /= 2;
+      if (sizes.allocations > (1u << 12)) sizes.allocations /= 2;
+    }
   }
+  sizes.reserved = reserved();
   return sizes;
 }
 
@@ -133,7 +146,8 @@ bool PrepareCapture() {
   // Inline mode keeps sampled blocks' records in the blocks: no allocation table to map.
   const bool need_table = !InlineBookkeeping();
   TableSizes sizes = FitTablesInAddressBudget(need_table);
-  if ((need_table && !g_allocations.Init(sizes.allocations)) ||
+  const bool room = !AddressSpaceLimited() || AddressSpaceAvailable(sizes.reserved);
+  if (!room || (need_table && !g_allocations.Init(sizes.allocations)) ||
       !g_stacks.Init(sizes.stacks, g_config.max_depth, sizes.ages) ||
       !g_mappings.Init(sizes.mappings)) {
     Warn("cannot map the allocation tables; profiling is off");
