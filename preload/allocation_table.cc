@@ -5,9 +5,22 @@
 
 namespace clwleak {
 
-bool AllocationTable::Init(uint64_t capacity) {
+namespace {
+
+uint64_t SlotCount(uint64_t capacity) {
   uint64_t slots = 16;
   while (slots < capacity * 2) slots <<= 1;
+  return slots;
+}
+
+}  // namespace
+
+uint64_t AllocationTable::ReservedBytes(uint64_t capacity) {
+  return SlotCount(capacity) * sizeof(Slot);
+}
+
+bool AllocationTable::Init(uint64_t capacity) {
+  const uint64_t slots = SlotCount(capacity);
   void* memory = RawMapAnonymous(slots * sizeof(Slot));
   if (memory == nullptr) return false;
   slots_ = static_cast<Slot*>(memory);  // zero-filled by the kernel: every slot empty

@@ -11,8 +11,8 @@
 //   otherwise    a live allocation at that address.
 // An insert claims a free slot with a CAS, writes the fields, then publishes the address with a
 // release store; Remove() reads the fields after an acquire load of the address and retires the
-// slot with a CAS to kTombstone, so fields are never read half-written. Empty slots never come back,
-// so probes are bounded by kMaxProbe on both sides: an insert that finds no free slot within
+// slot with a CAS to kTombstone, so fields are never read half-written. Empty slots never come
+// back, so probes are bounded by kMaxProbe on both sides: an insert that finds no free slot within
 // kMaxProbe fails and the caller counts a drop.
 //
 // An address is in the table at most once: the allocator cannot hand out an address again before it
@@ -42,6 +42,8 @@ class AllocationTable {
 
   // Reserves room for `capacity` live entries (rounded up to a power of two, times 2 for load).
   bool Init(uint64_t capacity);
+  // The address space Init reserves for `capacity`.
+  static uint64_t ReservedBytes(uint64_t capacity);
   uint64_t slot_count() const { return mask_ + 1; }
 
   bool Insert(uintptr_t address, const AllocationRecord& record);

@@ -5,8 +5,6 @@
 #include <link.h>
 #include <sched.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "base.h"
 #include "elf_dynamic.h"
@@ -52,22 +50,6 @@ bool ScopeBindsToGlibc(const Rebinding& pass, const char* name) {
   return false;
 }
 
-// Stores `value` in `slot`. ld.so made the whole pages of PT_GNU_RELRO read-only (a last partial
-// page shares its page with writable data and stays writable).
-bool WriteSlot(const ElfDynamic& object, uintptr_t* slot, uintptr_t value) {
-  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t address = reinterpret_cast<uintptr_t>(slot);
-  const uintptr_t slot_page = address & ~(page - 1);
-  const bool read_only = object.InRelro(address) && slot_page < (object.relro_end() & ~(page - 1));
-  if (read_only &&
-      mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ | PROT_WRITE) != 0) {
-    return false;
-  }
-  __atomic_store_n(slot, value, __ATOMIC_RELAXED);
-  if (read_only) mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ);
-  return true;
-}
-
 void RebindObject(Rebinding* pass, const ElfDynamic& elf) {
   // glibc's and ld.so's own bindings, and ours, are never touched.
   if (InLibc(elf.dynamic()) || IsInPreload(elf.dynamic()) ||
@@ -83,7 +65,7 @@ void RebindObject(Rebinding* pass, const ElfDynamic& elf) {
     // A lazy slot not yet bound points back into the object's own PLT.
     const bool glibc = InLibc(reinterpret_cast<void*>(target)) ||
                        (elf.Contains(target) && ScopeBindsToGlibc(*pass, name));
-    if (glibc && !WriteSlot(elf, slot, ours + static_cast<uintptr_t>(addend))) ++pass->failed;
+    if (glibc && !WriteSymbolSlot(elf, slot, ours + static_cast<uintptr_t>(addend))) ++pass->failed;
   });
 }
 

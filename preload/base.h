@@ -52,6 +52,17 @@ class FixedMessage {
   size_t used_ = 0;
 };
 
+// strcmp(a, b) == 0 without libc. A sanitizer runtime intercepts strcmp, and its initializer calls
+// dlsym (ours, loader_hooks.cc, which looks names up in the loaded objects) before its interceptors
+// can forward anywhere: the dlsym path must not call them.
+inline bool SameString(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+
 // Writes "[clwleak] <message>\n" to stderr with write(2). Safe inside malloc and signal handlers.
 void Warn(const char* message);
 void Warn2(const char* message, const char* detail);

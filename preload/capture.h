@@ -108,6 +108,15 @@ void PollWriter();
 // process without running destructors (exit_hooks.cc), when that is safe (see there).
 void FinishBeforeImmediateExit();
 
+// Defined by runtime.cc: before an exec of `program` (exec_hooks.cc), writes the last snapshot of
+// this image when that is safe (as above) and copies its file's path to `path`. False when nothing
+// was written.
+bool SnapshotBeforeExec(const char* program, char* path, size_t capacity);
+
+// The variable by which an image tells the image it execs where its file is (the new image records
+// it as its header's previous_file, then removes it from its environment).
+constexpr char kPreviousFileVariable[] = "CLWLEAK_PREVIOUS_FILE";
+
 // PollWriter from host code (a sampled free, a request count): nothing when this thread is already
 // inside the preload, else under a BusyScope of its own.
 inline void PollWriterOutsideOurCode() {

@@ -3,6 +3,10 @@
 
 #include <elf.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base.h"
 
 namespace clwleak {
 namespace {
@@ -164,7 +168,7 @@ bool ElfDynamic::DefinesUsably(uint32_t index, const char* name) const {
   if (binding != STB_GLOBAL && binding != STB_WEAK) return false;
   // A hidden version (name@VERSION, not @@) is an old ABI kept for old binaries, not the default.
   if (versions_ != nullptr && (versions_[index] & 0x8000) != 0) return false;
-  return strcmp(strings_ + symbol.st_name, name) == 0;
+  return SameString(strings_ + symbol.st_name, name);
 }
 
 uintptr_t ElfDynamic::FindWithGnuHash(const char* name) const {
@@ -245,6 +249,20 @@ void* FindNextDefinition(const void* self, const char* name) {
     dl_iterate_phdr(SearchForDefinition, &search);
   }
   return reinterpret_cast<void*>(search.found);
+}
+
+bool WriteSymbolSlot(const ElfDynamic& object, uintptr_t* slot, uintptr_t value) {
+  static const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t address = reinterpret_cast<uintptr_t>(slot);
+  const uintptr_t slot_page = address & ~(page - 1);
+  const bool read_only = object.InRelro(address) && slot_page < (object.relro_end() & ~(page - 1));
+  if (read_only &&
+      mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ | PROT_WRITE) != 0) {
+    return false;
+  }
+  __atomic_store_n(slot, value, __ATOMIC_RELAXED);
+  if (read_only) mprotect(reinterpret_cast<void*>(slot_page), page, PROT_READ);
+  return true;
 }
 
 }  // namespace clwleak

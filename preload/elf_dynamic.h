@@ -103,6 +103,12 @@ class ElfDynamic {
   uintptr_t relro_end_ = 0;
 };
 
+// Stores `value` in `slot`, a word of `object` (a GOT entry). ld.so made the whole pages of
+// PT_GNU_RELRO read-only (a last partial page shares its page with writable data and stays
+// writable): such a page is made writable for the store and read-only again. False when it cannot
+// be made writable.
+bool WriteSymbolSlot(const ElfDynamic& object, uintptr_t* slot, uintptr_t value);
+
 // What dlsym(RTLD_NEXT, name) would return to code in the object holding `self`: the first
 // default-version definition of `name` in an object loaded after it, in load order (or, when none
 // is, in any object but that one: libc was loaded first when the object was dlopened or linked

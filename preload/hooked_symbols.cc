@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "base.h"
 #include "elf_dynamic.h"
 #include "real_functions.h"
 
@@ -72,7 +73,7 @@ const HookedSymbol* FindHookedSymbol(const char* name) {
     while (g_state.load(std::memory_order_acquire) != 2) sched_yield();
   }
   for (const HookedSymbol& symbol : g_symbols) {
-    if (strcmp(symbol.name, name) == 0) return &symbol;
+    if (SameString(symbol.name, name)) return &symbol;
   }
   return nullptr;
 }

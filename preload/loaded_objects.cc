@@ -4,6 +4,8 @@
 #include <link.h>
 #include <string.h>
 
+#include "base.h"
+
 namespace clwleak {
 
 int LoadedObjects::Add(dl_phdr_info* info, size_t, void* self) {
@@ -53,13 +55,13 @@ size_t LoadedObjects::Satisfying(const char* needed) const {
     const LoadedObjectEntry& entry = entries_[i];
     if (!entry.base_namespace) continue;
     if (path) {
-      if (strcmp(entry.name, needed) == 0) return i;
+      if (SameString(entry.name, needed)) return i;
       continue;
     }
     const char* soname = entry.elf.soname();
     const char* slash = strrchr(entry.name, '/');
-    if ((soname != nullptr && strcmp(soname, needed) == 0) ||
-        strcmp(slash != nullptr ? slash + 1 : entry.name, needed) == 0) {
+    if ((soname != nullptr && SameString(soname, needed)) ||
+        SameString(slash != nullptr ? slash + 1 : entry.name, needed)) {
       return i;
     }
   }

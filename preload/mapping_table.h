@@ -32,6 +32,8 @@ struct MappingPiece {
 class MappingTable {
  public:
   bool Init(uint32_t capacity);
+  // The address space Init reserves for `capacity`.
+  static uint64_t ReservedBytes(uint32_t capacity) { return sizeof(MappingPiece) * capacity; }
 
   // Records [start, start+length). False when the table is full.
   bool Insert(uintptr_t start, uint64_t length, double weight_per_byte, uint64_t weight_count_fp,

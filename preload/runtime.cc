@@ -9,7 +9,8 @@
 // constructors and initializes itself lazily) and create the pthread keys. Everything else waits
 // for libclwleak.so's constructor: the snapshot writer (its thread, its file, its allocations) and
 // the fork handlers. Samples taken before it are in the first snapshot.
-// setuid/setgid processes (AT_SECURE) are never profiled: the preload stays a pure pass-through.
+// setuid/setgid processes (AT_SECURE) are never profiled: the preload stays a pure pass-through;
+// so are processes whose heap valgrind or a sanitizer runtime manages (foreign_runtime.h).
 //
 // Fork: the writer is made consistent across fork (its lock and the mapping table's lock are held
 // while the process forks); the child continues the parent's tables, which describe its copy of the
@@ -19,13 +20,19 @@
 // static destructors (libraries are finalized last), so memory they free is not reported as leaked.
 // _exit, _Exit and syscall(SYS_exit_group) skip destructors; exit_hooks.cc writes the final
 // snapshot there with FinishBeforeImmediateExit().
+#include <limits.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include <new>
+
+#include "address_budget.h"
 #include "capture.h"
 #include "counter_shards.h"
+#include "foreign_runtime.h"
 #include "own_dependencies.h"
 #include "protobuf_log.h"
 #include "real_functions.h"
@@ -78,22 +85,80 @@ void ChildAfterFork() {
   if (!follow) Disable();
 }
 
+struct TableSizes {
+  uint64_t allocations;
+  uint32_t stacks;
+  uint32_t mappings;
+  bool ages;
+  uint64_t reserved;  // the address space these take
+};
+
+// Whether `bytes` of address space can be reserved now (under a limit): probed with one mapping,
+// released at once, so that tables that could not all be mapped never leave some of them holding
+// the host's room.
+bool AddressSpaceAvailable(uint64_t bytes) {
+  void* probe = RawMapAnonymous(bytes);
+  if (probe == nullptr) return false;
+  RawUnmap(probe, bytes);
+  return true;
+}
+
+// The full sizes, or under an address-space limit the largest that fit the preload's budget
+// (address_budget.h): fewer stacks and mappings (then allocations that would need more are counted
+// as dropped), no ages. When even the smallest do not fit, Init fails and profiling is off.
+TableSizes FitTablesInAddressBudget(bool need_allocation_table) {
+  constexpr uint32_t kMinStacks = 1u << 10;
+  TableSizes sizes = {g_config.table_capacity, kMaxStacks, kMaxMappings, true, 0};
+  const uint64_t budget = TableAddressBudget();
+  auto reserved = [&] {
+    return (need_allocation_table ? AllocationTable::ReservedBytes(sizes.allocations) : 0) +
+           StackTable::ReservedBytes(sizes.stacks, g_config.max_depth, sizes.ages) +
+           MappingTable::ReservedBytes(sizes.mappings);
+  };
+  if (reserved() > budget) {
+    sizes.ages = false;
+    while (reserved() > budget && sizes.stacks > kMinStacks) {
+      sizes.stacks /= 2;
+      sizes.mappings /= 2;
+      if (sizes.allocations > (1u << 12)) sizes.allocations /= 2;
+    }
+  }
+  sizes.reserved = reserved();
+  return sizes;
+}
+
 // The capture half of start-up (see the top of this file). Allocation-free: it may run inside the
 // host's first malloc.
 bool PrepareCapture() {
   if (getauxval(AT_SECURE) != 0) return false;
   g_config = ParseConfig([](const char* name) -> const char* { return getenv(name); });
   if (g_config.disabled) return false;
+  if (const char* runtime = ForeignHeapRuntime()) {
+    FixedMessage message;
+    message.Append(runtime).Append(" manages this process's heap; profiling is off");
+    Warn(message.c_str());
+    // Nothing carries a header yet (the capture never started): free and realloc may stop looking
+    // in front of blocks, which the tool would report as invalid reads of its red zones.
+    g_inline_bookkeeping.store(false, std::memory_order_relaxed);
+    return false;
+  }
   // Before the writer builds its first message (the header, below).
   InstallProtobufLogFilter();
   // Inline mode keeps sampled blocks' records in the blocks: no allocation table to map.
   const bool need_table = !InlineBookkeeping();
-  if ((need_table && !g_allocations.Init(g_config.table_capacity)) ||
-      !g_stacks.Init(kMaxStacks, g_config.max_depth) || !g_mappings.Init(kMaxMappings)) {
+  TableSizes sizes = FitTablesInAddressBudget(need_table);
+  const bool room = !AddressSpaceLimited() || AddressSpaceAvailable(sizes.reserved);
+  if (!room || (need_table && !g_allocations.Init(sizes.allocations)) ||
+      !g_stacks.Init(sizes.stacks, g_config.max_depth, sizes.ages) ||
+      !g_mappings.Init(sizes.mappings)) {
     Warn("cannot map the allocation tables; profiling is off");
     return false;
   }
-  InitUnwinder();
+  g_config.table_capacity = sizes.allocations;  // what the header reports
+  if (!InitUnwinder() && g_config.unwinder == Unwinder::kLibunwind) {
+    Warn("cannot keep libunwind off the host's descriptors; unwinding with frame pointers");
+    g_config.unwinder = Unwinder::kFramePointer;
+  }
   FindOwnDependencies();
   NoteStartupObjects();
   // Our pthread keys now, while they are among the process's first (CreateAllocationFreeKey).
@@ -104,8 +169,19 @@ bool PrepareCapture() {
 }
 
 // The writer half, from the constructor.
-bool StartWriter() {
-  g_writer = new SnapshotWriter();
+bool StartWriter(const char* previous_file) {
+  // Its members allocate nothing until Start(), which catches its own failures.
+  SnapshotWriter* writer = new (std::nothrow) SnapshotWriter();
+  if (writer == nullptr) {
+    Warn("out of memory for the snapshot writer; profiling is off, the program continues");
+    return false;
+  }
+  g_writer = writer;
+  try {
+    g_writer->set_previous_file(previous_file);
+  } catch (...) {
+    // Out of memory for the path: the header goes without it.
+  }
   if (!g_writer->Start()) return false;
   pthread_atfork(&PrepareFork, &ParentAfterFork, &ChildAfterFork);
   return true;
@@ -113,6 +189,13 @@ bool StartWriter() {
 
 __attribute__((constructor)) void StartUp() {
   BusyScope busy;
+  // The image this one was exec'd from named its file (exec_hooks.cc). Taken out of the
+  // environment so that the processes this one starts do not claim it too.
+  static char previous_file[PATH_MAX];
+  if (const char* previous = getenv(kPreviousFileVariable)) {
+    snprintf(previous_file, sizeof(previous_file), "%s", previous);
+    unsetenv(kPreviousFileVariable);
+  }
   ForgetOwnDependencies();  // their initializers have all run: ld.so runs them before ours
   EnsureRealFunctions();
   if (g_runtime_state.load(std::memory_order_acquire) == kStarting) StartCapture();
@@ -121,7 +204,7 @@ __attribute__((constructor)) void StartUp() {
   while ((state = g_runtime_state.load(std::memory_order_acquire)) == kInitializing) sched_yield();
   if (state == kStarting) Disable();  // no environment even now: nothing can be configured
   if (state != kActive) return;
-  if (!StartWriter()) Disable();
+  if (!StartWriter(previous_file)) Disable();
 }
 
 __attribute__((destructor)) void ShutDown() {
@@ -168,6 +251,17 @@ void FinishBeforeImmediateExit() {
   if (InSignalHandler()) return;
   BusyScope busy;
   g_writer->Finish();
+}
+
+bool SnapshotBeforeExec(const char* program, char* path, size_t capacity) {
+  // The same conditions as FinishBeforeImmediateExit: not in a vfork child, not from our own code,
+  // not in a signal handler (execve is async-signal-safe; our writing is not), only when active.
+  if (g_writer == nullptr || t_thread.busy != 0 || !g_writer->OwnedByThisProcess() ||
+      g_runtime_state.load(std::memory_order_acquire) != kActive || InSignalHandler()) {
+    return false;
+  }
+  BusyScope busy;
+  return g_writer->SnapshotBeforeExec(program, path, capacity);
 }
 
 void BeforeModuleUnload() {

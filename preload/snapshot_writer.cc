@@ -1,15 +1,20 @@
 // The snapshot writer thread; see snapshot_writer.h for the threading and failure contract.
 #include "snapshot_writer.h"
 
+#include <cxxabi.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/single_threaded.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <new>
+
+#include "address_budget.h"
 #include "capture.h"
 #include "output_file.h"
 #include "real_functions.h"
@@ -35,6 +40,7 @@ constexpr uint64_t kFinishTimeoutNs = 5ull * 1000 * 1000 * 1000;
 constexpr int kHighDescriptor = 900;  // below the usual 1024 soft limit
 constexpr uint64_t kSymbolizeTimeoutNs = 2ull * 1000 * 1000 * 1000;
 constexpr uint64_t kFirstSnapshotPeriodNs = 10ull * 1000 * 1000;
+constexpr size_t kLimitedWriterStackBytes = 2u << 20;
 
 timespec MonotonicDeadline(uint64_t deadline_ns) {
   timespec ts;
@@ -64,6 +70,17 @@ void AppendVarint(std::string* out, uint64_t value) {
 }  // namespace
 
 bool SnapshotWriter::Start() {
+  try {
+    return StartOrThrow();
+  } catch (abi::__forced_unwind&) {
+    throw;
+  } catch (...) {
+    StopAfterAllocationFailure();
+    return false;
+  }
+}
+
+bool SnapshotWriter::StartOrThrow() {
   owner_pid_ = getpid();
   InitMonotonicCondition(&wake_);
   InitMonotonicCondition(&done_);
@@ -87,7 +104,13 @@ bool SnapshotWriter::StartThread() {
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
-  int error = pthread_create(&thread_, nullptr, &SnapshotWriter::ThreadMain, this);
+  // Under an address-space limit the default stack (8 MiB, RLIMIT_STACK) would be taken from the
+  // host's share (address_budget.h); the writer's deepest work (libdw) needs far less.
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  if (AddressSpaceLimited()) pthread_attr_setstacksize(&attributes, kLimitedWriterStackBytes);
+  int error = pthread_create(&thread_, &attributes, &SnapshotWriter::ThreadMain, this);
+  pthread_attr_destroy(&attributes);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (error != 0) {
     Warn("cannot start the snapshot writer thread; profiling is off");
@@ -110,7 +133,8 @@ void SnapshotWriter::Run() {
   pthread_mutex_lock(&mutex_);
   while (!finished_) {
     while (requested_ == served_ && symbolize_requested_ == symbolize_served_ &&
-           !finish_requested_ && MonotonicNanos() < next_deadline_ns_) {
+           exec_requested_ == exec_served_ && !finish_requested_ &&
+           MonotonicNanos() < next_deadline_ns_) {
       timespec deadline = MonotonicDeadline(next_deadline_ns_);
       pthread_cond_timedwait(&wake_, &mutex_, &deadline);
     }
@@ -121,9 +145,16 @@ void SnapshotWriter::Run() {
       pthread_cond_broadcast(&done_);
       break;
     }
+    if (exec_requested_ != exec_served_) {
+      uint64_t serving = exec_requested_;
+      last_exec_ok_ = WriteSnapshot("exec", /*final=*/true);
+      exec_served_ = serving;
+      pthread_cond_broadcast(&done_);
+      continue;  // the process is about to be replaced; if not, the schedule goes on
+    }
     if (symbolize_requested_ != symbolize_served_) {
       uint64_t serving = symbolize_requested_;
-      DefineNewStacks(&pending_);
+      DefinePendingStacks();
       symbolize_served_ = serving;
       pthread_cond_broadcast(&done_);
       continue;  // a symbolization is not a snapshot: the interval schedule is unchanged
@@ -225,7 +256,7 @@ int SnapshotWriter::RequestSnapshot() {
 bool SnapshotWriter::SymbolizeNow() {
   if (WritesInline()) {
     LockedWithSignalsBlocked(&mutex_, [this] {
-      if (!finished_) DefineNewStacks(&pending_);
+      if (!finished_) DefinePendingStacks();
     });
     return true;
   }
@@ -255,6 +286,28 @@ void SnapshotWriter::Finish() {
   });
 }
 
+bool SnapshotWriter::SnapshotBeforeExec(const char* program, char* path, size_t capacity) {
+  bool written = false;
+  LockedWithSignalsBlocked(&mutex_, [&] {
+    // A forked child without a file yet leaves none behind; an image that finished writes no more.
+    if (finished_ || output_failed_ || (forked_child_ && !file_attempted_)) return;
+    exec_program_ = program;
+    if (thread_running_) {
+      written = PostAndWait(&exec_requested_, &exec_served_, kRequestTimeoutNs) && last_exec_ok_;
+    } else {
+      written = WriteSnapshot("exec", /*final=*/true);
+    }
+    exec_program_ = nullptr;
+    if (written && capacity > 0) {
+      const std::string& name = absolute_path_;
+      const size_t length = name.size() < capacity - 1 ? name.size() : capacity - 1;
+      memcpy(path, name.data(), length);
+      path[length] = '\0';
+    }
+  });
+  return written;
+}
+
 void SnapshotWriter::PrepareFork() { pthread_mutex_lock(&mutex_); }
 
 void SnapshotWriter::ParentAfterFork() { pthread_mutex_unlock(&mutex_); }
@@ -269,7 +322,9 @@ void SnapshotWriter::ChildAfterFork(bool follow) {
   requested_ = served_ = 0;
   symbolize_requested_ = symbolize_served_ = 0;
   finish_requested_ = finished_ = false;
+  exec_requested_ = exec_served_ = 0;
   ResetFileState();
+  previous_file_.clear();  // a forked child was not exec'd from anything
   forked_child_ = true;
   if (follow) {
     Start();
@@ -283,6 +338,7 @@ void SnapshotWriter::ResetFileState() {
   file_attempted_ = false;
   output_failed_ = false;
   path_.clear();
+  absolute_path_.clear();
   sequence_ = 0;
   // A forked child's file defines every bucket again. Its request count starts at 0 (runtime.cc),
   // so the buckets it inherited opened, for it, before its first request.
@@ -314,13 +370,53 @@ void SnapshotWriter::CloseFile() {
 }
 
 void SnapshotWriter::FailOutput(const char* what) {
+  // Built without allocating: the failure may be that memory ran out.
   if (!output_failed_) {
-    std::string message = std::string(what) + " " + path_ + ": " + strerror(errno) +
-                          "; no more snapshots are written, the program continues";
+    FixedMessage message;
+    message.Append(what).Append(" ").Append(path_.c_str()).Append(": ").Append(strerror(errno));
+    message.Append("; no more snapshots are written, the program continues");
     Warn(message.c_str());
   }
   output_failed_ = true;
   CloseFile();
+}
+
+void SnapshotWriter::StopAfterAllocationFailure() {
+  // The snapshot under construction may have assigned ids to frames and stacks whose definitions
+  // never reached the file: later snapshots could not be read consistently, so this file ends here
+  // (every snapshot completed before stays readable), and its memory goes back to the host.
+  if (!output_failed_) {
+    FixedMessage message;
+    message.Append("out of memory for the profiler's own work; no more snapshots are written");
+    if (!path_.empty()) message.Append(" to ").Append(path_.c_str());
+    message.Append(", the program continues");
+    Warn(message.c_str());
+  }
+  output_failed_ = true;
+  CloseFile();
+  pending_.Clear();
+}
+
+bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
+  try {
+    return BuildAndAppendSnapshot(trigger, final);
+  } catch (abi::__forced_unwind&) {
+    throw;  // a cancelled host thread must still unwind
+  } catch (...) {
+    StopAfterAllocationFailure();
+    return false;
+  }
+}
+
+void SnapshotWriter::DefinePendingStacks() {
+  if (output_failed_) return;
+  try {
+    DefineNewStacks(&pending_);
+  } catch (abi::__forced_unwind&) {
+    throw;
+  } catch (...) {
+    StopAfterAllocationFailure();
+  }
 }
 
 bool SnapshotWriter::EnsureFileOpen() {
@@ -336,6 +432,12 @@ bool SnapshotWriter::EnsureFileOpen() {
     return false;
   }
   path_ = created;
+  // The image an exec starts is told this path (SnapshotBeforeExec); it may run elsewhere.
+  absolute_path_ = path_;
+  char directory[PATH_MAX];
+  if (path_[0] != '/' && getcwd(directory, sizeof(directory)) != nullptr) {
+    absolute_path_ = std::string(directory) + "/" + path_;
+  }
   // Keep clear of the low descriptor numbers the host uses; fine to stay put if it cannot move.
   int high = fcntl(fd_, F_DUPFD_CLOEXEC, kHighDescriptor);
   if (high >= 0) {
@@ -389,6 +491,7 @@ void SnapshotWriter::BuildHeader(proto::Header* header) const {
   header->set_snapshot_interval_ns(g_config.interval_nanos);
   header->set_forked_child(forked_child_);
   header->set_birth_bucket_capacity(g_stacks.records_ages() ? kBirthBuckets : 0);
+  if (!previous_file_.empty()) header->set_previous_file(previous_file_);
 }
 
 uint64_t SnapshotWriter::CurrentRequests() const {
@@ -463,7 +566,7 @@ void SnapshotWriter::DefineNewStacks(proto::Snapshot* snapshot) {
   emitted_counters_.resize(stacks_emitted_);
 }
 
-bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
+bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
   if (!EnsureFileOpen()) return false;
   proto::Snapshot snapshot;
   snapshot.Swap(&pending_);  // definitions made early (before a dlclose) go out now
@@ -532,6 +635,8 @@ bool SnapshotWriter::WriteSnapshot(const char* trigger, bool final) {
   snapshot.set_final(final);
   snapshot.set_cached_stacks(CachedStackCount());
   snapshot.set_trigger(trigger);
+  if (exec_program_ != nullptr && strcmp(trigger, "exec") == 0)
+    snapshot.set_exec_program(exec_program_);
 
   if (!AppendMessage(snapshot, final)) return false;
   ++sequence_;

@@ -21,6 +21,9 @@
 // Output errors (unwritable path, full disk, the file or its directory deleted) produce one
 // `[clwleak]` warning and writing stops; the file keeps every
 // snapshot completed before the error and the host goes on.
+// Memory: every allocation of the writer (protobuf messages, the symbolizer's tables, strings) may
+// fail. No exception leaves this class: Start, WriteSnapshot and DefinePendingStacks catch it, and
+// the file ends with the snapshots completed so far, with one warning (StopAfterAllocationFailure).
 #pragma once
 
 #include <pthread.h>
@@ -63,6 +66,15 @@ class SnapshotWriter {
   bool SymbolizeNow();
   // Writes the final snapshot (at exit) and stops the thread's periodic work.
   void Finish();
+  // Before the process replaces its image with `program` (exec_hooks.cc): writes a final snapshot
+  // with trigger "exec", which ends the file's zstd frame, and copies the file's path to `path`
+  // (NUL-terminated, truncated to `capacity`). The writer keeps running: if exec fails, later
+  // snapshots go on in the same file (a new zstd frame). False when nothing was written, e.g. a
+  // forked child that has no file yet (it leaves none behind, as when it exits at once).
+  bool SnapshotBeforeExec(const char* program, char* path, size_t capacity);
+  // The file of the image this process exec'd from (CLWLEAK_PREVIOUS_FILE at start-up), recorded in
+  // the header. Set before Start(); a forked child has none.
+  void set_previous_file(const char* path) { previous_file_ = path; }
   // Whether this writer belongs to the calling process: false in a vfork child, which shares the
   // parent's memory (and this object) and must touch nothing of it.
   bool OwnedByThisProcess() const { return owner_pid_ == getpid(); }
@@ -73,6 +85,7 @@ class SnapshotWriter {
   void ChildAfterFork(bool follow);
 
  private:
+  bool StartOrThrow();
   CLWLEAK_NOINLINE bool StartThread();
   void PollInline();
   // Kept out of line: the sampled paths inline everything else they call (see base.h).
@@ -86,7 +99,11 @@ class SnapshotWriter {
   bool PostAndWait(uint64_t* requested, const uint64_t* served, uint64_t timeout_ns);
   void Run();
   // All below run on the writer thread (or the thread that holds mutex_ at exit) with mutex_ held.
+  // WriteSnapshot and DefinePendingStacks never throw; the others may (std::bad_alloc).
   bool WriteSnapshot(const char* trigger, bool final);
+  bool BuildAndAppendSnapshot(const char* trigger, bool final);
+  void DefinePendingStacks();
+  void StopAfterAllocationFailure();
   void DefineNewStacks(proto::Snapshot* snapshot);
   bool EnsureFileOpen();
   void BuildHeader(proto::Header* header) const;
@@ -119,6 +136,10 @@ class SnapshotWriter {
   std::atomic<bool> inline_{false};  // single-threaded host, no writer thread (yet)
   uint64_t requested_ = 0;    // snapshot requests posted
   uint64_t served_ = 0;       // snapshot requests served
+  uint64_t exec_requested_ = 0;  // exec snapshot requests posted
+  uint64_t exec_served_ = 0;
+  bool last_exec_ok_ = false;
+  const char* exec_program_ = nullptr;  // recorded in the exec snapshot; set with mutex_ held
   uint64_t symbolize_requested_ = 0;
   uint64_t symbolize_served_ = 0;
   bool last_request_ok_ = false;
@@ -137,6 +158,8 @@ class SnapshotWriter {
   dev_t file_device_ = 0;     // identity of the file we created, to recognise our descriptor
   ino_t file_inode_ = 0;
   std::string path_;
+  std::string absolute_path_;  // path_ from the root, for the next image of an exec
+  std::string previous_file_;
   ZSTD_CCtx* zstd_ = nullptr;
   uint64_t sequence_ = 0;
   uint64_t start_wall_ns_ = 0;

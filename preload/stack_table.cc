@@ -15,11 +15,35 @@ uint32_t TagOf(uint64_t word) { return static_cast<uint32_t>(word >> 32); }
 uint32_t IdOf(uint64_t word) { return static_cast<uint32_t>(word) - 1; }
 }  // namespace
 
-bool StackTable::Init(uint32_t max_stacks, uint32_t max_depth) {
+namespace {
+
+uint64_t IndexSlots(uint32_t max_stacks) {
   uint64_t index_slots = 16;
   while (index_slots < static_cast<uint64_t>(max_stacks) * 2) index_slots <<= 1;
-  // Frame storage for an average depth of half the maximum; a stack that does not fit is dropped.
-  frame_capacity_ = static_cast<uint64_t>(max_stacks) * (max_depth / 2 + 1);
+  return index_slots;
+}
+
+// Frame storage for an average depth of half the maximum; a stack that does not fit is dropped.
+uint64_t FrameCapacity(uint32_t max_stacks, uint32_t max_depth) {
+  return static_cast<uint64_t>(max_stacks) * (max_depth / 2 + 1);
+}
+
+uint64_t BirthBytesSize(uint32_t max_stacks) {
+  return sizeof(std::atomic<uint64_t>) * kBirthBuckets * max_stacks * kCounterShards;
+}
+
+}  // namespace
+
+uint64_t StackTable::ReservedBytes(uint32_t max_stacks, uint32_t max_depth, bool record_ages) {
+  return sizeof(StackRecord) * max_stacks + sizeof(StackCounters) * max_stacks * kCounterShards +
+         sizeof(uintptr_t) * FrameCapacity(max_stacks, max_depth) +
+         sizeof(std::atomic<uint64_t>) * IndexSlots(max_stacks) +
+         (record_ages ? BirthBytesSize(max_stacks) : 0);
+}
+
+bool StackTable::Init(uint32_t max_stacks, uint32_t max_depth, bool record_ages) {
+  const uint64_t index_slots = IndexSlots(max_stacks);
+  frame_capacity_ = FrameCapacity(max_stacks, max_depth);
   records_ = static_cast<StackRecord*>(RawMapAnonymous(sizeof(StackRecord) * max_stacks));
   counters_ = static_cast<StackCounters*>(
       RawMapAnonymous(sizeof(StackCounters) * max_stacks * kCounterShards));
@@ -30,8 +54,9 @@ bool StackTable::Init(uint32_t max_stacks, uint32_t max_depth) {
     return false;
   }
   // Ages are optional: under a tight address-space limit the profile goes on without them.
-  birth_bytes_ = static_cast<std::atomic<uint64_t>*>(
-      RawMapAnonymous(sizeof(std::atomic<uint64_t>) * kBirthBuckets * max_stacks * kCounterShards));
+  if (record_ages) {
+    birth_bytes_ = static_cast<std::atomic<uint64_t>*>(RawMapAnonymous(BirthBytesSize(max_stacks)));
+  }
   index_mask_ = index_slots - 1;
   max_stacks_ = max_stacks;
   return true;

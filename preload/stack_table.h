@@ -66,7 +66,11 @@ class StackTable {
  public:
   static constexpr uint32_t kInvalidId = UINT32_MAX;
 
-  bool Init(uint32_t max_stacks, uint32_t max_depth);
+  // Maps the tables for `max_stacks` stacks; the live bytes by birth (ages) only with
+  // `record_ages`, and only if they can be mapped.
+  bool Init(uint32_t max_stacks, uint32_t max_depth, bool record_ages = true);
+  // The address space Init reserves for these arguments.
+  static uint64_t ReservedBytes(uint32_t max_stacks, uint32_t max_depth, bool record_ages);
 
   // The id of this stack, interning it if new; kInvalidId when the table is full.
   uint32_t Intern(const uintptr_t* frames, uint32_t depth, AllocationKind kind);

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <new>
 
 #include "process_info.h"
 
@@ -56,10 +57,10 @@ std::string BuildIdOf(const dl_phdr_info* info) {
 struct RefreshContext {
   std::vector<ModuleInfo>* modules;
   const std::string* executable;
+  bool out_of_memory = false;
 };
 
-int AddModule(dl_phdr_info* info, size_t, void* data) {
-  auto* context = static_cast<RefreshContext*>(data);
+int AddModuleOrThrow(dl_phdr_info* info, RefreshContext* context) {
   uintptr_t begin = UINTPTR_MAX, end = 0;
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = info->dlpi_phdr[i];
@@ -83,6 +84,19 @@ int AddModule(dl_phdr_info* info, size_t, void* data) {
   module.end = end;
   context->modules->push_back(std::move(module));
   return 0;
+}
+
+// dl_iterate_phdr's callback runs with the loader's lock held: an exception must not unwind
+// through it (the lock would stay held, and the unwinder a throw runs may itself wait for that
+// lock). A failed allocation stops the walk and is thrown again by Refresh, outside the lock.
+int AddModule(dl_phdr_info* info, size_t, void* data) {
+  auto* context = static_cast<RefreshContext*>(data);
+  try {
+    return AddModuleOrThrow(info, context);
+  } catch (...) {
+    context->out_of_memory = true;
+    return 1;
+  }
 }
 
 // --- Files, as libdw reads them ------------------------------------------------------------
@@ -323,6 +337,7 @@ void Symbolizer::Refresh() {
   const std::string executable = ExecutablePath();
   RefreshContext context{&modules_, &executable};
   dl_iterate_phdr(AddModule, &context);
+  if (context.out_of_memory) throw std::bad_alloc();
 }
 
 ModuleInfo* Symbolizer::FindModule(uintptr_t address) {

@@ -12,6 +12,7 @@
 #include "stack_cache_budget.h"
 #include "thread_stack.h"
 #include "thread_state.h"
+#include "unwinder_memory_probe.h"
 
 namespace clwleak {
 namespace {
@@ -96,9 +97,12 @@ bool InSignalHandler() {
   return found;
 }
 
-void InitUnwinder() {
+bool InitUnwinder() {
   dl_iterate_phdr(FindSelf, reinterpret_cast<void*>(&InitUnwinder));
+  // Before libunwind's first use, which opens its memory-check pipe (unwinder_memory_probe.h).
+  if (!RedirectUnwinderDescriptorCalls()) return false;
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  return true;
 }
 
 CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, bool use_cache, uintptr_t* frames,

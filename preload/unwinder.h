@@ -21,9 +21,10 @@
 
 namespace clwleak {
 
-// Finds libclwleak.so's own address range and sets libunwind's caching policy. Called once at
-// start-up, before any sample is taken.
-void InitUnwinder();
+// Finds libclwleak.so's own address range, keeps libunwind off the host's descriptors
+// (unwinder_memory_probe.h) and sets its caching policy. Called once at start-up, before any
+// sample is taken. False when libunwind cannot be used safely (frame pointers must be used).
+bool InitUnwinder();
 
 // Stores up to `max_depth` return addresses, innermost first, and returns how many. With libunwind
 // and `use_cache`, a stack that matches the thread's verified cache (stack_cache.h) is taken from

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "analysis.h"
+#include "exec_chain.h"
 #include "byte_escape.h"
 #include "folded_report.h"
 #include "gate_text.h"
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
     if (skipped.size() == 1) return Fail(error);
     return Fail("none of the " + std::to_string(skipped.size()) + " files could be read");
   }
+  analysis::LinkExecChains(&files);
   analysis::FileReport baseline;
   if (!options.baseline.empty() && !analyze(options.baseline, inputs, &baseline)) {
     return Fail("--baseline: " + error);

@@ -143,6 +143,15 @@ void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileRepo
   }
 }
 
+// The end of a file whose process replaced its image: not a crash, and where the story goes on.
+std::string ExecEndingPhrase(const analysis::ExecEnding& ending) {
+  std::string phrase = "replaced by exec";
+  if (!ending.program.empty()) phrase += " of " + ending.program;
+  phrase += ending.continued_in.empty() ? " (the new image's file was not given)"
+                                        : " (continues in " + ending.continued_in + ")";
+  return phrase;
+}
+
 void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& file) {
   WriteHeadline(out, paint, file);
 
@@ -230,7 +239,9 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
     if (!phrase.empty()) out << "  memory limit:    " << EscapeBytes(phrase) << "\n";
   }
   out << "  complete:        " << (file.complete ? "true" : "false");
-  if (file.complete) {
+  if (file.exec_ending) {
+    out << ", " << EscapeBytes(ExecEndingPhrase(*file.exec_ending));
+  } else if (file.complete) {
     out << " (ended cleanly after the final snapshot)";
   } else if (file.end == "truncated") {
     out << " (" << EscapeBytes(file.end_message) << "; every whole snapshot was analysed)";

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "attribution.h"
+#include "exec_chain.h"
 #include "memory_limit.h"
 #include "exit_snapshot.h"
 #include "rates.h"
@@ -141,6 +142,8 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   file.sample_rate_bytes = header.sample_rate_bytes();
   file.snapshots = reader->snapshots_read();
   file.complete = reader->complete();
+  file.previous_file = header.previous_file();
+  file.exec_ending = ExecEndingOf(reader->last_snapshot());
   file.end = status == ReadStatus::kEnd ? "end" : "truncated";
   if (status == ReadStatus::kTruncated) file.end_message = reader->error();
   file.per_requests = options.per_requests;

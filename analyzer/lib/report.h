@@ -141,6 +141,12 @@ struct TimelinePoint {
   double rss_bytes = 0;
 };
 
+// How a file ends when its process replaced its image by exec (exec_chain.h).
+struct ExecEnding {
+  std::string program;       // what it exec'd, as given to exec
+  std::string continued_in;  // the new image's file, when it is among the files analysed
+};
+
 struct FileReport {
   std::string path;
   // process
@@ -187,6 +193,8 @@ struct FileReport {
   std::vector<ModuleReport> modules;  // modules with leaking sites, worst first
   std::vector<std::string> notes;     // caveats worth printing (short sentences)
   std::vector<TimelinePoint> timeline;  // memory over the run, bounded (see TimelinePoint)
+  std::string previous_file;               // the file of the image this one was exec'd from
+  std::optional<ExecEnding> exec_ending;  // set when the last snapshot's trigger is "exec"
 };
 
 // A stack across several files, matched by SiteReport::key.

@@ -72,7 +72,8 @@ PreloadedRun RunUnderPreload(const Case& c, const std::string& rate) {
 }
 
 // The profiles of one run by process: "main" is the program this test started (its parent is
-// this test), "forked" a child made by fork, "spawned" a child that exec'd a new image.
+// this test), "forked" a child made by fork, "spawned" a child that exec'd a new image, "exec" the
+// image that the main process replaced itself with (its header names the file before it).
 std::map<std::string, WholeFile> ProfilesByProcess(const std::vector<std::string>& files) {
   std::map<std::string, WholeFile> profiles;
   for (const std::string& path : files) {
@@ -82,6 +83,8 @@ std::map<std::string, WholeFile> ProfilesByProcess(const std::vector<std::string
     std::string process = "spawned";
     if (file.header.forked_child()) {
       process = "forked";
+    } else if (!file.header.previous_file().empty()) {
+      process = "exec";
     } else if (file.header.ppid() == static_cast<uint32_t>(getpid())) {
       process = "main";
     }
@@ -161,6 +164,11 @@ std::vector<Case> Cases() {
       {"immediate_exit_capital", {Program("immediate_exit"), "_Exit"}},
       {"immediate_exit_exit_group", {Program("immediate_exit"), "exit_group"}},
       {"immediate_exit_in_signal_handler", {Program("immediate_exit"), "handler"}, 0, false},
+      {"exec_chain_execve", {Program("exec_chain"), "execve"}},
+      {"exec_chain_execvp", {Program("exec_chain"), "execvp"}},
+      {"exec_chain_execl", {Program("exec_chain"), "execl"}},
+      {"exec_chain_after_failed_exec", {Program("exec_chain"), "failed"}},
+      {"sigterm_handler_exit", {Program("sigterm_exit")}},
   };
   return cases;
 }
@@ -177,6 +185,39 @@ WholeFile ExactProfile(const std::vector<std::string>& argv) {
   std::map<std::string, WholeFile> profiles = ProfilesByProcess(run.files);
   EXPECT_EQ(profiles.count("main"), 1u);
   return std::move(profiles["main"]);
+}
+
+// An image that replaced itself by exec: its file ends with a final snapshot whose trigger is
+// "exec" and which names the program; the new image's header names that file.
+TEST(CaptureSuiteEndings, ExecLeavesACompleteFileThatTheNewImageNames) {
+  for (const char* way : {"execve", "execvp", "execl", "failed"}) {
+    SCOPED_TRACE(way);
+    const PreloadedRun run =
+        RunUnderPreload({std::string("exec_") + way, {Program("exec_chain"), way}}, "1");
+    ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+    ASSERT_EQ(run.files.size(), 2u);
+    std::string before_path;
+    WholeFile before, after;
+    for (const std::string& path : run.files) {
+      WholeFile file = ReadWholeFile(path);
+      if (file.header.previous_file().empty()) {
+        before_path = path;
+        before = std::move(file);
+      } else {
+        after = std::move(file);
+      }
+    }
+    ASSERT_FALSE(before_path.empty());
+    EXPECT_TRUE(before.complete);
+    EXPECT_EQ(before.last_snapshot.trigger(), "exec");
+    EXPECT_TRUE(before.last_snapshot.final());
+    const std::string program = before.last_snapshot.exec_program();
+    EXPECT_EQ(program.substr(program.rfind('/') + 1), "exec_chain");
+    EXPECT_EQ(after.header.previous_file(), before_path);
+    EXPECT_EQ(after.header.pid(), before.header.pid());
+    EXPECT_TRUE(after.complete);
+    EXPECT_EQ(after.last_snapshot.trigger(), "exit");
+  }
 }
 
 bool HasFrameIn(const analysis::ProfileState& state, uint32_t stack_id, const std::string& module) {

@@ -164,7 +164,7 @@ def listed_snapshots(stderr, cwd):
     """The files clw-leak-run listed on its `[clw-leak-run] snapshots:` line, as absolute paths."""
     for line in stderr.splitlines():
         if line.startswith("[clw-leak-run] snapshots: "):
-            return [os.path.join(cwd, name) for name in line.split(": ", 1)[1].split()]
+            return [os.path.join(cwd, name) for name in line.split(": ", 1)[1].split(" (+")[0].split()]
     return []
 
 

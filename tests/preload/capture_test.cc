@@ -496,6 +496,29 @@ TEST(Capture, HostThatClosesEveryDescriptorNeverGetsOurBytes) {
   EXPECT_NE(file.end, ReadStatus::kError) << file.error;
 }
 
+// libunwind checks memory through a pipe it keeps open; once the host has closed it and reused its
+// numbers, an unwind used to read a byte of the host's input file and write a byte of memory into
+// its output file (unwinder_memory_probe.h). The host must read and write exactly as it does bare.
+TEST(Capture, UnwinderNeverTouchesDescriptorsTheHostReused) {
+  const std::string directory = MakeTempDir("descriptor_reuse");
+  ProgramOptions bare;
+  bare.argv = {DESCRIPTOR_REUSE, directory + "/bare.in", directory + "/bare.out"};
+  bare.preload = false;
+  const ProgramResult expected = RunProgram(bare);
+  ASSERT_EQ(expected.exit_code, 0);
+  ASSERT_EQ(ValueOf(expected.out, "read"), 1000u);
+  ASSERT_EQ(ValueOf(expected.out, "written"), 0u);
+  for (const char* rate : {"1", "256K"}) {
+    SCOPED_TRACE(std::string("CLWLEAK_SAMPLE_RATE=") + rate);
+    ProgramOptions options;
+    options.argv = {DESCRIPTOR_REUSE, directory + "/host.in", directory + "/host.out"};
+    options.env = {{"CLWLEAK_OUTPUT", directory + "/%e.%p.pb"}, {"CLWLEAK_SAMPLE_RATE", rate}};
+    const ProgramResult result = RunProgram(options);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, expected.out);
+  }
+}
+
 TEST(Capture, FramePointerUnwinderNamesTheLeakingFunction) {
   ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "2000", "100"},
                                 {{"CLWLEAK_SAMPLE_RATE", "1"}, {"CLWLEAK_UNWIND", "fp"}});

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,6 +34,45 @@ std::string ReadAll(const std::string& path) {
 std::string TempRoot() {
   const char* root = getenv("TMPDIR");
   return root != nullptr && *root != '\0' ? root : "/tmp";
+}
+
+int Spawn(char** argv, char** envp, const std::string& out_path, const std::string& err_path,
+          pid_t* pid) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int error = posix_spawn(pid, argv[0], &actions, nullptr, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  return error;
+}
+
+// posix_spawn cannot set a resource limit: fork, then only async-signal-safe calls in the child.
+int SpawnWithAddressLimit(uint64_t limit_bytes, char** argv, char** envp,
+                          const std::string& out_path, const std::string& err_path, pid_t* pid) {
+  const char* out = out_path.c_str();
+  const char* err = err_path.c_str();
+  const pid_t child = fork();
+  if (child < 0) return errno;
+  if (child == 0) {
+    const int in_fd = open("/dev/null", O_RDONLY);
+    const int out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err_fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in_fd < 0 || out_fd < 0 || err_fd < 0) _exit(126);
+    dup2(in_fd, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    for (int fd : {in_fd, out_fd, err_fd}) {
+      if (fd > 2) close(fd);
+    }
+    rlimit limit = {limit_bytes, limit_bytes};
+    if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(126);
+    execve(argv[0], argv, envp);
+    _exit(127);
+  }
+  *pid = child;
+  return 0;
 }
 
 }  // namespace
@@ -81,14 +122,11 @@ ProgramResult RunProgram(const ProgramOptions& options) {
   for (std::string& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
-  int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
+  int error = options.address_space_limit != 0
+                  ? SpawnWithAddressLimit(options.address_space_limit, argv.data(), envp.data(),
+                                          out_path, err_path, &pid)
+                  : Spawn(argv.data(), envp.data(), out_path, err_path, &pid);
   if (error != 0) {
     result.err = "posix_spawn failed: " + std::to_string(error);
     return result;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct ProgramOptions {
   // `stdout_so_far` is what it printed up to then.
   bool (*wait_for_line)(const std::string& stdout_so_far) = nullptr;
   int signal_after_line = 0;
+  // When nonzero, the program runs with this RLIMIT_AS (`ulimit -v`), in bytes.
+  uint64_t address_space_limit = 0;
 };
 
 ProgramResult RunProgram(const ProgramOptions& options);
