@@ -504,6 +504,11 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   file.oom = ProjectTimeToOom(file.memory.limit_bytes, file.memory.in_use_bytes,
                               file.leak.growth_bytes_per_s, file.leak.growth_lo_bytes_per_s,
                               file.leak.growth_hi_bytes_per_s);
+  // Nothing measured to grow, but growth not ruled out either: say that, not "nothing grows".
+  if (!file.oom.projected && file.verdict == Classification::kInconclusive &&
+      !(file.leak.growth_bytes_per_s > 0)) {
+    file.oom.reason = "no leak measured (one is not ruled out)";
+  }
   return true;
 }
 

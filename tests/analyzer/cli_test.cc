@@ -225,6 +225,12 @@ TEST(CliTest, InconclusiveGateExits3UnlessInconclusivePass) {
   EXPECT_NE(run.out.find("[clw] To decide: run in exact mode (CLWLEAK_SAMPLE_RATE=1)"),
             std::string::npos)
       << run.out;
+  // Not "nothing grows" on a run that could not rule a leak out.
+  EXPECT_EQ(run.out.find("nothing grows"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("[clw] Estimated time to OOM: none projected, no leak measured (one is "
+                         "not ruled out)"),
+            std::string::npos)
+      << run.out;
 
   run = RunAnalyzer({"--fail-on-leak", "1KiB", "--inconclusive=pass", thin});
   EXPECT_EQ(run.exit_code, 0) << run.err;
