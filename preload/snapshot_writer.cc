@@ -113,7 +113,8 @@ bool SnapshotWriter::StartThread() {
   pthread_attr_destroy(&attributes);
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (error != 0) {
-    Warn("cannot start the snapshot writer thread; profiling is off");
+    // One warning in all: when the file already stopped for want of memory, that one said it.
+    if (!output_failed_) Warn("cannot start the snapshot writer thread; profiling is off");
     return false;
   }
   pthread_detach(thread_);
