@@ -315,9 +315,9 @@ enum class Retention { kGrowing, kSlowed, kUnclear };
 // died since: two disjoint sets of allocations, so its sampling variance is at most R times their
 // sum. Over the youngest bucket both are known (its survivors; `mortal`, alive at its opening and
 // dead by the end); over its second half they are bounded by the youngest bucket's survivors and by
-// what was alive at the span's start and not born before the bucket. A span whose 95% sampling
-// noise reaches the threshold itself cannot say; the others decide on their growth: slowed when one
-// falls short, growing when all pass, unclear when none can say.
+// what was alive at the span's start and not born before the bucket. Slowed when a span's growth
+// plus its 95% sampling noise (taken at the threshold) falls short; growing when a span whose
+// noise is under the threshold reaches it; unclear otherwise.
 Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& survivors,
                        double mortal) {
   const double rate = Rate(evidence.sample_rate_bytes);
@@ -354,9 +354,9 @@ Retention StillGrowing(const StackEvidence& evidence, const SurvivorProfile& sur
     // far fewer survivors by sampling alone.
     const double noise =
         kZ975 * std::sqrt(rate * (std::max(youngest.survivors, wanted) + span.died));
-    if (noise >= wanted) continue;  // sampling alone could move it across: this span cannot say
-    if (growth < wanted) return Retention::kSlowed;
-    decided = true;
+    if (growth + noise < wanted) return Retention::kSlowed;  // clearly short of it
+    // At or above it, on a span whose sampling could not have carried it across: growing.
+    if (noise < wanted && growth >= wanted) decided = true;
   }
   return decided ? Retention::kGrowing : Retention::kUnclear;
 }
