@@ -93,7 +93,9 @@ Options:
 On a terminal, reading a large file (8 MiB or more, or taking over half a second) shows a progress
 bar on standard error; never when standard error is not a terminal.
 
-SIZE: bytes, or a number with a binary unit: 64KiB, 15MiB, 4GiB (K, M, G also mean KiB, MiB, GiB).
+SIZE: bytes, or a Kubernetes quantity: 64Ki, 512Mi, 4Gi, 1.5Gi (powers of 1024; KiB, MiB, GiB
+too) or 64k, 500M, 2G (powers of 1000). 100MB is refused as ambiguous: write 100Mi or 100M.
+DURATION: a number with us, ms, s, m, h or d (500ms, 90s, 5m, 1.5h); a bare number is seconds.
 
 Gates compare the leak rate's 95% interval with their limit: below passes, above fails, across
 is inconclusive. Exit status: 0 report written and every gate passed; 1 a gate failed; 2 usage

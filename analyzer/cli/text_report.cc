@@ -203,9 +203,8 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
   if (file.requests > 0) {
     out << FormatCount(file.requests);
     if (file.request_rate_per_s) {
-      char rate[64];
-      std::snprintf(rate, sizeof rate, "%.3g", *file.request_rate_per_s);
-      out << " (" << rate << " per second after the warm-up)";
+      out << " (" << analysis::FormatRate(*file.request_rate_per_s)
+          << " per second after the warm-up)";
     }
     out << "; growth fitted against requests\n";
   } else if (file.request_rate_per_s) {

@@ -462,7 +462,7 @@ TEST(CliTest, FailOnLeakPerHourGate) {
   // 6,200 B/request * 40 requests/s * 3600 s = 851 MiB per hour.
   CliRun pass = RunAnalyzer({"--fail-on-leak-per-hour", "1GiB", WorkerFile()});
   EXPECT_EQ(pass.exit_code, 0) << pass.err;
-  CliRun fail = RunAnalyzer({"--fail-on-leak-per-hour", "100M", WorkerFile()});
+  CliRun fail = RunAnalyzer({"--fail-on-leak-per-hour", "100Mi", WorkerFile()});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err.rfind("[clw] gate failed: --fail-on-leak-per-hour 100 MiB per hour: measured "
                            "851 MiB per hour (95% CI 851 MiB–851 MiB) in " + WorkerFile() +
