@@ -142,6 +142,10 @@ int main(int argc, char** argv) {
     if (!cli::BuildPprofProfile(files, &profile, &error)) return Fail(error);
     report = cli::Gzip(profile);
   } else if (options.format == "html") {
+    if (options.output.empty() && isatty(STDOUT_FILENO)) {
+      return Fail("--format html writes a whole web page: give -o PATH (e.g. -o report.html), or "
+                  "redirect standard output to a file");
+    }
     if (!cli::RenderHtml(files, aggregate_or_null, gate,
                          std::string("clw-leak-analyze ") + CLWLEAK_VERSION, html_assets, &report,
                          &error)) {

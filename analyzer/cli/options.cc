@@ -109,7 +109,13 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
   bool only_files = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
-    if (only_files || arg.empty() || arg[0] != '-' || arg == "-") {
+    if (arg == "-" && !only_files) {
+      *error = "'-': standard input cannot be read: the analyzer reads a file more than once; save "
+               "the stream to a file first (e.g. ssh host cat clwleak.pb > run.pb), or name a file "
+               "called '-' as ./-";
+      return false;
+    }
+    if (only_files || arg.empty() || arg[0] != '-') {
       options->files.push_back(arg);
       continue;
     }
