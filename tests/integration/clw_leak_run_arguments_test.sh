@@ -68,5 +68,12 @@ check "--rate 1: the note" \
   "$(head -1 "$work/err")"
 check "--rate 1: a file was written" 1 "$(ls "$work"/old.*.pb 2>/dev/null | wc -l)"
 
+# The demo command's two rates have two names: clw-worker's requests per second.
+truth=$("$build_dir/bin/clw-worker" --requests 20 --requests-per-second 100 --threads 1 \
+  --progress 0 2>/dev/null)
+rate=$(sed -n 's/.* request_rate=\([0-9]*\).*/\1/p' <<<"$truth")
+check "clw-worker --requests-per-second 100: about 100 per second" yes \
+  "$([ -n "$rate" ] && [ "$rate" -ge 60 ] && [ "$rate" -le 110 ] && echo yes || echo "no ($truth)")"
+
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "all checks passed"
