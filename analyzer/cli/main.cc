@@ -77,6 +77,18 @@ int main(int argc, char** argv) {
                 std::string(html_assets.why_unavailable));
   }
 
+  // Suppressions: the files named, else the working directory's default file when it exists.
+  std::vector<std::string> suppression_files = options.suppression_files;
+  if (suppression_files.empty() && options.default_suppressions &&
+      access(analysis::kDefaultSuppressionsFile, F_OK) == 0) {
+    suppression_files.push_back(analysis::kDefaultSuppressionsFile);
+  }
+  for (const std::string& path : suppression_files) {
+    if (!analysis::ReadSuppressions(path, &options.analysis.suppressions, &error)) {
+      return Fail("--suppressions: " + error);
+    }
+  }
+
   cli::ProgressBar progress(STDERR_FILENO);
   options.analysis.on_progress = [&progress](uint64_t bytes_read, uint64_t file_size) {
     progress.Update(bytes_read, file_size);

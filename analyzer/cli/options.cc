@@ -85,6 +85,11 @@ Options:
   --baseline FILE --max-increase PCT
                            gate: fail when the leak rate grew by more than PCT percent over the
                            run recorded in FILE
+  --suppressions FILE      known leaks to excuse, LeakSanitizer's syntax: one leak:PATTERN per line
+                           (a function, source file or module; * wildcard; # comments).
+                           Matching sites are listed as suppressed, with their rate, and left out
+                           of the totals and the gates. Without this option ./.clwleak-suppressions
+                           is read when it exists (--no-default-suppressions: never)
   --inconclusive=WHAT      what a gate does when the leak rate's 95% interval straddles its
                            limit (the evidence cannot decide): fail (default: exit 3) or pass
   --help                   show this help
@@ -219,6 +224,15 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
       if (!take_value()) return false;
       options->baseline = value;
       options->gates.baseline_path = value;
+    } else if (name == "--suppressions") {
+      if (!take_value()) return false;
+      if (value.empty()) {
+        *error = "--suppressions needs a file";
+        return false;
+      }
+      options->suppression_files.push_back(value);
+    } else if (name == "--no-default-suppressions") {
+      options->default_suppressions = false;
     } else if (name == "--max-increase") {
       if (!take_value()) return false;
       std::string number = value;

@@ -191,6 +191,18 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
         << FormatBytes(site.live_bytes) << " at the end\n";
   }
 
+  rank = 0;
+  for (const SiteReport& site : file.suppressed_sites) {
+    if (rank == 0) {
+      out << "\n" << paint("Suppressed (known leaks excused by leak: rules; not in the totals or "
+                           "gates):", Style::kBold) << "\n";
+    }
+    WriteSite(out, paint, site, ++rank, file.per_requests,
+              " [" + EscapeBytes(site.suppressed_by) + " at " + EscapeBytes(site.suppressed_at) +
+                  "]",
+              file.axis);
+  }
+
   out << "\n" << paint("Run:", Style::kBold) << "\n";
   out << "  file:            " << EscapeBytes(file.path) << "\n";
   out << "  process:         pid " << file.pid << ", "

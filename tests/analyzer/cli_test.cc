@@ -498,7 +498,9 @@ TEST(CliTest, BaselineGate) {
   EXPECT_EQ(fail.err, "[clw] gate failed: --baseline " + baseline +
                           " --max-increase 20%: measured 8.87 MiB per 1,000 requests (95% CI "
                           "8.87 MiB–8.87 MiB) in " +
-                          regressed + ", baseline 5.91 MiB per 1,000 requests (+50%); top site: "
+                          regressed + ", baseline 5.91 MiB per 1,000 requests (+50%); sites: grew: "
+                          "client_send (client.c:42) in libclient.so, 5.91 MiB → 8.87 MiB per "
+                          "1,000 requests; top site: "
                           "client_send (client.c:42) in libclient.so, 8.87 MiB per 1,000 "
                           "requests\n");
   // An improvement passes even with a 0% allowance.
