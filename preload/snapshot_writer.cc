@@ -521,6 +521,11 @@ uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapsho
       record->set_build_id(module->build_id);
       record->set_load_address(module->load_address);
       record->set_size(module->end - module->begin);
+      if (module->text_size > 0) {
+        record->set_text_address(module->text_begin);
+        record->set_text_size(module->text_size);
+        record->set_text_file_offset(module->text_file_offset);
+      }
       module->emitted = true;
     }
     frame->set_module_id(module->id);

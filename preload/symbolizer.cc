@@ -62,9 +62,11 @@ struct RefreshContext {
 
 int AddModuleOrThrow(dl_phdr_info* info, RefreshContext* context) {
   uintptr_t begin = UINTPTR_MAX, end = 0;
+  const ElfW(Phdr)* text = nullptr;
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = info->dlpi_phdr[i];
     if (segment.p_type != PT_LOAD) continue;
+    if (text == nullptr && (segment.p_flags & PF_X) != 0) text = &segment;
     uintptr_t segment_begin = info->dlpi_addr + segment.p_vaddr;
     if (segment_begin < begin) begin = segment_begin;
     if (segment_begin + segment.p_memsz > end) end = segment_begin + segment.p_memsz;
@@ -82,6 +84,11 @@ int AddModuleOrThrow(dl_phdr_info* info, RefreshContext* context) {
   module.load_address = info->dlpi_addr;
   module.begin = begin;
   module.end = end;
+  if (text != nullptr) {
+    module.text_begin = info->dlpi_addr + text->p_vaddr;
+    module.text_size = text->p_memsz;
+    module.text_file_offset = text->p_offset;
+  }
   context->modules->push_back(std::move(module));
   return 0;
 }
