@@ -535,6 +535,11 @@ uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapsho
   frame->set_function(symbol.function);
   frame->set_file(symbol.file);
   frame->set_line(symbol.line);
+  for (const InlinedFrame& inlined : symbol.inlined) {
+    frame->add_inlined_function(inlined.function);
+    frame->add_inlined_file(inlined.file);
+    frame->add_inlined_line(inlined.line);
+  }
   return id;
 }
 

@@ -299,6 +299,9 @@ std::string LinkageName(Dwarf_Die* function) {
   return name != nullptr ? Demangled(name) : "";
 }
 
+// Inline chains longer than this are cut (their outer part kept in the frame's own line).
+constexpr size_t kMaxInlineDepth = 16;
+
 // Where an inlined instance was called from, in the function it was inlined into.
 void CallSite(Dwarf_Die* inlined, SymbolizedFrame* frame) {
   Dwarf_Attribute file_attribute, line_attribute;
@@ -505,7 +508,33 @@ bool Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame*
     if (name != nullptr) frame->function = name;
   }
   Dwarf_Die inlined;
-  if (OutermostInlined(&function, unit_pc, &inlined)) CallSite(&inlined, frame);
+  if (OutermostInlined(&function, unit_pc, &inlined)) {
+    CallSite(&inlined, frame);
+    // The rest of the inline chain, outermost first: each instance holding pc inside the last.
+    std::vector<Dwarf_Die> chain{inlined};
+    Dwarf_Die inner;
+    while (chain.size() < kMaxInlineDepth && OutermostInlined(&chain.back(), unit_pc, &inner)) {
+      chain.push_back(inner);
+    }
+    // Innermost first; each line is where that function calls the next inner one (the innermost's
+    // own line comes from the line table, in Symbolize).
+    for (size_t i = chain.size(); i-- > 0;) {
+      InlinedFrame entry;
+      entry.function = LinkageName(&chain[i]);
+      if (entry.function.empty()) {
+        Dwarf_Attribute attribute;
+        const char* name = dwarf_formstring(dwarf_attr_integrate(&chain[i], DW_AT_name, &attribute));
+        if (name != nullptr) entry.function = name;
+      }
+      if (i + 1 < chain.size()) {
+        SymbolizedFrame site;
+        CallSite(&chain[i + 1], &site);
+        entry.file = site.file;
+        entry.line = site.line;
+      }
+      frame->inlined.push_back(std::move(entry));
+    }
+  }
   return true;
 }
 
@@ -520,14 +549,18 @@ const SymbolizedFrame& Symbolizer::Symbolize(uintptr_t address) {
     const Dwarf_Addr pc = address - 1;  // inside the call instruction, not after it
     const bool in_dwarf = debug_module->read_dwarf && DwarfFrameAt(debug_module, pc, &frame);
     if (frame.function.empty()) frame.function = ElfSymbolAt(debug_module, pc);
+    // The address's own line: the frame's, or the innermost inlined function's when code was
+    // inlined here (the frame then has the line of the outermost inlined call).
+    std::string* own_file = frame.inlined.empty() ? &frame.file : &frame.inlined.front().file;
+    uint32_t* own_line = frame.inlined.empty() ? &frame.line : &frame.inlined.front().line;
     Dwfl_Line* line =
-        in_dwarf && frame.line == 0 ? dwfl_module_getsrc(dwfl_module, pc) : nullptr;
+        in_dwarf && *own_line == 0 ? dwfl_module_getsrc(dwfl_module, pc) : nullptr;
     if (line != nullptr) {
       int number = 0;
       const char* file = dwfl_lineinfo(line, nullptr, &number, nullptr, nullptr, nullptr);
       if (file != nullptr && number > 0) {
-        frame.file = file;
-        frame.line = static_cast<uint32_t>(number);
+        *own_file = file;
+        *own_line = static_cast<uint32_t>(number);
       }
     }
   }

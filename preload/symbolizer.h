@@ -53,10 +53,18 @@ struct ModuleInfo {
   bool emitted = false;      // written to the current file
 };
 
+struct InlinedFrame {
+  std::string function;
+  std::string file;
+  uint32_t line = 0;
+};
+
 struct SymbolizedFrame {
   std::string function;
   std::string file;
   uint32_t line = 0;
+  // Functions inlined at the address, innermost first (proto Frame.inlined_*); see DwarfFrameAt.
+  std::vector<InlinedFrame> inlined;
 };
 
 class Symbolizer {

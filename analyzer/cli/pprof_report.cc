@@ -79,6 +79,15 @@ class ProfileBuilder {
     // the preload recorded as the address, unless the module was mapped again since).
     location->set_address(module != nullptr ? module->load_address() + frame.module_offset()
                                             : frame.address());
+    // Inlined functions first, innermost first: pprof reads the last line as the caller the
+    // others were inlined into.
+    const int inlined = std::min({frame.inlined_function_size(), frame.inlined_file_size(),
+                                  frame.inlined_line_size()});
+    for (int i = 0; i < inlined && !frame.function().empty(); ++i) {
+      pprof::Line* line = location->add_line();
+      line->set_function_id(Function(frame.inlined_function(i), frame.inlined_file(i)));
+      line->set_line(frame.inlined_line(i));
+    }
     if (!frame.function().empty()) {
       pprof::Line* line = location->add_line();
       line->set_function_id(Function(frame.function(), frame.file()));

@@ -157,5 +157,70 @@ TEST(PprofDetail, MappingsAreTheExecutableSegmentsOfTheBinaries) {
 }
 #endif
 
+#ifdef INLINE_LEAKER
+// Inner (the malloc call) inlined into Middle, Middle into Leak: one location of three lines,
+// innermost first, each at its line; go tool pprof shows the chain in -traces and -lines.
+TEST(PprofDetail, InlinedFramesAreLinesOfOneLocation) {
+  for (const char* rate : {"1", "4Ki"}) {
+    SCOPED_TRACE(std::string("CLWLEAK_SAMPLE_RATE=") + rate);
+    const std::string directory = testing::MakeTempDir("pprof_inline");
+    testing::ProgramOptions options;
+    options.argv = {INLINE_LEAKER, "2000"};
+    options.env = {{"CLWLEAK_OUTPUT", directory + "/%e.%p.pb"}, {"CLWLEAK_SAMPLE_RATE", rate}};
+    testing::ProgramResult result = testing::RunProgram(options);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const int inner_line = static_cast<int>(testing::ValueOf(result.out, "inner_line"));
+    const int middle_line = static_cast<int>(testing::ValueOf(result.out, "middle_line"));
+    const int leak_line = static_cast<int>(testing::ValueOf(result.out, "leak_line"));
+    const std::vector<std::string> files = testing::ListFiles(directory);
+    ASSERT_EQ(files.size(), 1u);
+    const std::string output = directory + "/inline.pb.gz";
+    CommandRun run = RunAnalyzer({"--format", "pprof", "-o", output, files[0]});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const perftools::profiles::Profile profile = ReadProfile(output);
+    auto str = [&](int64_t index) { return profile.string_table(static_cast<int>(index)); };
+    std::map<uint64_t, const perftools::profiles::Function*> functions;
+    for (const auto& function : profile.function()) functions[function.id()] = &function;
+    const perftools::profiles::Location* found = nullptr;
+    for (const auto& location : profile.location()) {
+      if (location.line_size() == 3 &&
+          str(functions.at(location.line(2).function_id())->name()).find("Leak") !=
+              std::string::npos) {
+        found = &location;
+      }
+    }
+    ASSERT_NE(found, nullptr) << "no location with Inner and Middle inlined into Leak";
+    auto name = [&](int i) { return str(functions.at(found->line(i).function_id())->name()); };
+    auto file = [&](int i) { return str(functions.at(found->line(i).function_id())->filename()); };
+    EXPECT_NE(name(0).find("Inner"), std::string::npos) << name(0);
+    EXPECT_NE(name(1).find("Middle"), std::string::npos) << name(1);
+    EXPECT_EQ(found->line(0).line(), inner_line);
+    EXPECT_EQ(found->line(1).line(), middle_line);
+    EXPECT_EQ(found->line(2).line(), leak_line);
+    for (int i = 0; i < 3; ++i) EXPECT_NE(file(i).find("inline_leaker.cc"), std::string::npos);
+
+    if (!OnPath("go")) continue;
+    CommandRun traces = testing::RunProgram(
+        "go", {"tool", "pprof", "-symbolize=none", "-sample_index=inuse_space", "-traces", output});
+    ASSERT_EQ(traces.exit_code, 0) << traces.err;
+    EXPECT_TRUE(std::regex_search(
+        traces.out, std::regex(" +Inner[^\\n]*\\n +[^\\n]*Middle[^\\n]*\\n +[^\\n]*Leak[^\\n]*\\n +"
+                               "main")))
+        << traces.out;
+    CommandRun lines = testing::RunProgram(
+        "go", {"tool", "pprof", "-symbolize=none", "-sample_index=inuse_space", "-lines",
+               "-traces", output});
+    ASSERT_EQ(lines.exit_code, 0) << lines.err;
+    EXPECT_TRUE(std::regex_search(
+        lines.out,
+        std::regex("Inner [^\\n]*inline_leaker\\.cc:" + std::to_string(inner_line) +
+                   " \\(inline\\)\\n +Middle [^\\n]*inline_leaker\\.cc:" +
+                   std::to_string(middle_line) + " \\(inline\\)\\n +[^\\n]*Leak[^\\n]* [^\\n]*" +
+                   "inline_leaker\\.cc:" + std::to_string(leak_line) + "\\n")))
+        << lines.out;
+  }
+}
+#endif
+
 }  // namespace
 }  // namespace clwleak
