@@ -141,6 +141,11 @@ void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileRepo
   if (file.memory.limit_check == analysis::LimitCheck::kSettingAbove) {
     out << paint("[clw] Warning: " + EscapeBytes(LimitCheckPhrase(file)), Style::kWarn) << "\n";
   }
+  if (!file.suppressed_sites.empty()) {
+    const size_t count = file.suppressed_sites.size();
+    out << "[clw] Suppressed: " << count << (count == 1 ? " known leak site" : " known leak sites")
+        << " (leak: rules), listed below, not in the figures above\n";
+  }
 }
 
 // The end of a file whose process replaced its image: not a crash, and where the story goes on.

@@ -125,6 +125,10 @@ TEST_P(SuppressedRun, LeftOutOfTotalsAndGatesAndListedWithItsRate) {
   ASSERT_EQ(text.exit_code, 0);
   EXPECT_NE(text.out.find("[clw] Native memory leak detected in clw-worker\n"), std::string::npos)
       << text.out;
+  EXPECT_NE(text.out.find("[clw] Suppressed: 1 known leak site (leak: rules), listed below, not "
+                          "in the figures above\n"),
+            std::string::npos)
+      << text.out;
   EXPECT_NE(text.out.find("Suppressed (known leaks excused by leak: rules; not in the totals or "
                           "gates):\n  1. client_send (client.c:42) in libclient.so "
                           "[leak:libclient.so at " + rules + ":2]\n     "),
