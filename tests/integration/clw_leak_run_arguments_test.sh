@@ -47,6 +47,18 @@ expect_refusal "zero sample rate" 125 \
   "[clw-leak-run] error: --sample-rate '0' is not a positive size (e.g. 1, 4096, 64Ki, 1Mi)" \
   --sample-rate=0 -- true
 
+expect_refusal "malformed interval" 125 \
+  "[clw-leak-run] error: --interval '5 years' is not a duration (e.g. 500ms, 5s, 1m)" \
+  --interval "5 years" -- true
+# Durations in the preload's grammar: passed through and accepted (a rejected one warns, [clwleak]).
+for pair in "250ms:250000000" "1.5s:1500000000" "1m:60000000000"; do
+  interval=${pair%%:*} nanos=${pair#*:} status=0
+  rm -f "$work"/interval.*.pb
+  "$run" --interval "$interval" -o "$work/interval.%p.pb" -- true 2>"$work/err" || status=$?
+  check "--interval $interval: exit status" 0 "$status"
+  check "--interval $interval: no warning" "" "$(grep '\[clwleak\]' "$work/err")"
+done
+
 # Sizes the preload accepts, recorded in the file's header (read back through the analyzer).
 for pair in "64Ki:65536" "1:1" "100k:100000" "1.5Mi:1572864"; do
   rate=${pair%%:*} bytes=${pair#*:} status=0
