@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base.h"
+#include "quantity.h"
 
 namespace clwleak {
 namespace {
@@ -23,17 +24,22 @@ const char* ParseDecimal(const char* text, uint64_t* value) {
   return p;
 }
 
-bool MultiplyChecked(uint64_t value, uint64_t factor, uint64_t* out) {
-  if (value != 0 && factor > UINT64_MAX / value) return false;
-  *out = value * factor;
-  return true;
+void WarnBadValue(const char* variable, const char* value, const char* default_text,
+                  const char* reason = nullptr) {
+  FixedMessage message;
+  message.Append("ignoring malformed ").Append(variable).Append("='").Append(value).Append("'");
+  if (reason != nullptr) message.Append(" (").Append(reason).Append(")");
+  message.Append(", using the default ").Append(default_text);
+  Warn(message.c_str());
 }
 
-void WarnBadValue(const char* variable, const char* value, const char* default_text) {
-  FixedMessage message;
-  message.Append("ignoring malformed ").Append(variable).Append("='").Append(value);
-  message.Append("', using the default ").Append(default_text);
-  Warn(message.c_str());
+// A size variable: true with *bytes set, or one warning naming what is wrong and the default.
+bool ReadSizeVariable(const char* variable, const char* value, const char* default_text,
+                      uint64_t* bytes) {
+  quantity::QuantityError problem;
+  if (quantity::ParseSize(value, strlen(value), bytes, &problem)) return true;
+  WarnBadValue(variable, value, default_text, quantity::DescribeError(problem, false));
+  return false;
 }
 
 void CopyString(char* destination, size_t capacity, const char* source) {
@@ -46,44 +52,25 @@ void CopyString(char* destination, size_t capacity, const char* source) {
 }  // namespace
 
 bool ParseSize(const char* text, uint64_t* bytes) {
-  if (text == nullptr) return false;
-  uint64_t value;
-  const char* rest = ParseDecimal(text, &value);
-  if (rest == nullptr) return false;
-  uint64_t factor = 1;
-  switch (*rest) {
-    case '\0': return (*bytes = value), true;
-    case 'k': case 'K': factor = 1ull << 10; break;
-    case 'm': case 'M': factor = 1ull << 20; break;
-    case 'g': case 'G': factor = 1ull << 30; break;
-    case 't': case 'T': factor = 1ull << 40; break;
-    case 'b': case 'B': factor = 1; break;
-    default: return false;
-  }
-  ++rest;
-  if (factor != 1) {
-    if (strcmp(rest, "iB") == 0 || strcmp(rest, "B") == 0) rest += strlen(rest);
-  }
-  if (*rest != '\0') return false;
-  return MultiplyChecked(value, factor, bytes);
+  return text != nullptr && quantity::ParseSize(text, strlen(text), bytes, nullptr);
 }
 
 bool ParseDuration(const char* text, uint64_t* nanos) {
-  if (text == nullptr) return false;
-  uint64_t value;
-  const char* rest = ParseDecimal(text, &value);
-  if (rest == nullptr) return false;
-  uint64_t factor;
-  if (*rest == '\0' || strcmp(rest, "s") == 0) factor = 1000000000ull;
-  else if (strcmp(rest, "ms") == 0) factor = 1000000ull;
-  else if (strcmp(rest, "us") == 0) factor = 1000ull;
-  else if (strcmp(rest, "m") == 0 || strcmp(rest, "min") == 0) factor = 60ull * 1000000000ull;
-  else if (strcmp(rest, "h") == 0) factor = 3600ull * 1000000000ull;
-  else return false;
-  uint64_t result;
-  if (!MultiplyChecked(value, factor, &result) || result == 0) return false;
+  uint64_t result = 0;
+  if (text == nullptr || !quantity::ParseDuration(text, strlen(text), &result, nullptr)) {
+    return false;
+  }
+  if (result == 0) return false;
   *nanos = result;
   return true;
+}
+
+bool ReadMemoryLimitVariable(const char* variable, const char* value, uint64_t* bytes) {
+  if (value == nullptr) return false;
+  if (!ReadSizeVariable(variable, value, "(detected limit)", bytes)) return false;
+  if (*bytes > 0) return true;
+  WarnBadValue(variable, value, "(detected limit)", "must be above zero");
+  return false;
 }
 
 Config ParseConfig(EnvLookup lookup) {
@@ -106,18 +93,28 @@ Config ParseConfig(EnvLookup lookup) {
   }
   if ((value = lookup("CLWLEAK_SAMPLE_RATE")) != nullptr) {
     uint64_t rate;
-    if (ParseSize(value, &rate) && rate >= 1) config.sample_rate = rate;
-    else WarnBadValue("CLWLEAK_SAMPLE_RATE", value, "256K");
+    if (ReadSizeVariable("CLWLEAK_SAMPLE_RATE", value, "256Ki", &rate)) {
+      if (rate >= 1) config.sample_rate = rate;
+      else WarnBadValue("CLWLEAK_SAMPLE_RATE", value, "256Ki", "must be at least 1");
+    }
   }
   if ((value = lookup("CLWLEAK_INTERVAL")) != nullptr) {
     uint64_t nanos;
-    if (ParseDuration(value, &nanos) && nanos >= 1000000ull) config.interval_nanos = nanos;
-    else WarnBadValue("CLWLEAK_INTERVAL", value, "5s");
+    quantity::QuantityError problem;
+    if (!quantity::ParseDuration(value, strlen(value), &nanos, &problem)) {
+      WarnBadValue("CLWLEAK_INTERVAL", value, "5s", quantity::DescribeError(problem, true));
+    } else if (nanos < 1000000ull) {
+      WarnBadValue("CLWLEAK_INTERVAL", value, "5s", "must be at least 1ms");
+    } else {
+      config.interval_nanos = nanos;
+    }
   }
   if ((value = lookup("CLWLEAK_MEMORY_LIMIT")) != nullptr) {
     uint64_t limit;
-    if (ParseSize(value, &limit) && limit > 0) config.memory_limit = limit;
-    else WarnBadValue("CLWLEAK_MEMORY_LIMIT", value, "(detected limit)");
+    if (ReadSizeVariable("CLWLEAK_MEMORY_LIMIT", value, "(detected limit)", &limit)) {
+      if (limit > 0) config.memory_limit = limit;
+      else WarnBadValue("CLWLEAK_MEMORY_LIMIT", value, "(detected limit)", "must be above zero");
+    }
   }
   if ((value = lookup("CLWLEAK_MAX_DEPTH")) != nullptr) {
     uint64_t depth;
@@ -158,10 +155,11 @@ Config ParseConfig(EnvLookup lookup) {
   }
   if ((value = lookup("CLWLEAK_TABLE_CAPACITY")) != nullptr) {
     uint64_t capacity;
-    if (ParseSize(value, &capacity) && capacity >= 16 && capacity <= (1ull << 28)) {
-      config.table_capacity = capacity;
-    } else {
-      WarnBadValue("CLWLEAK_TABLE_CAPACITY", value, "(chosen from the sample rate)");
+    if (ReadSizeVariable("CLWLEAK_TABLE_CAPACITY", value, "(chosen from the sample rate)",
+                         &capacity)) {
+      if (capacity >= 16 && capacity <= (1ull << 28)) config.table_capacity = capacity;
+      else WarnBadValue("CLWLEAK_TABLE_CAPACITY", value, "(chosen from the sample rate)",
+                        "must be between 16 and 2^28");
     }
   }
   if (config.table_capacity == 0) {

@@ -5,9 +5,9 @@
 // `[clwleak]` warning naming the variable and the default used instead.
 //
 //   CLWLEAK_OUTPUT                output path template (%p pid, %e exe name, %h host, %t start time)
-//   CLWLEAK_SAMPLE_RATE           mean bytes between samples, K/M/G suffixes; 1 = exact mode
+//   CLWLEAK_SAMPLE_RATE           mean bytes between samples (a size: 256Ki, 1Mi); 1 = exact mode
 //   CLWLEAK_INTERVAL              snapshot period: 5s, 500ms, 2m
-//   CLWLEAK_MEMORY_LIMIT          memory limit in bytes or with a suffix (4GiB)
+//   CLWLEAK_MEMORY_LIMIT          memory limit, a size (4Gi, 512Mi, 2G, 4GiB)
 //   CLWLEAK_MAX_DEPTH             frames kept per stack (1..256)
 //   CLWLEAK_UNWIND                libunwind | fp
 //   CLWLEAK_STACK_CACHE           1 | 0 | always: reuse verified stacks instead of unwinding them
@@ -57,9 +57,15 @@ struct Config {
 using EnvLookup = const char* (*)(const char* name);
 Config ParseConfig(EnvLookup lookup);
 
-// "4096", "64K", "64KiB", "15M", "15MiB", "4G", "4GiB" (binary multiples). False when malformed.
+// Sizes as common/quantity.h reads them: "4096", "64Ki", "512Mi", "1.5Gi", "2G" (decimal),
+// "4GiB". False when malformed or ambiguous ("100MB").
 bool ParseSize(const char* text, uint64_t* bytes);
-// "5s", "500ms", "2m", "250us", "1h"; a bare number is seconds. False when malformed or zero.
+// "5s", "500ms", "2m", "250us", "1h", "1d"; a bare number is seconds (common/quantity.h). False
+// when malformed or zero.
 bool ParseDuration(const char* text, uint64_t* nanos);
+
+// A memory limit read from `variable` (CLW_MEMORY_LIMIT): true with *bytes set; false when unset,
+// or after one warning naming the variable, what is wrong and that the detected limit is used.
+bool ReadMemoryLimitVariable(const char* variable, const char* value, uint64_t* bytes);
 
 }  // namespace clwleak

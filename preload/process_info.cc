@@ -106,7 +106,7 @@ bool ReadDecimalFile(const char* path, uint64_t* value) {
 MemoryLimit DetectMemoryLimit(uint64_t configured, const CgroupMemoryState& cgroup) {
   if (configured != 0) return {configured, "CLWLEAK_MEMORY_LIMIT", true};
   uint64_t bytes;
-  if (ParseSize(getenv("CLW_MEMORY_LIMIT"), &bytes) && bytes > 0) {
+  if (ReadMemoryLimitVariable("CLW_MEMORY_LIMIT", getenv("CLW_MEMORY_LIMIT"), &bytes)) {
     return {bytes, "CLW_MEMORY_LIMIT", true};
   }
   if (cgroup.limited) return {cgroup.limit_bytes, cgroup.limit_source, false};

@@ -505,6 +505,11 @@ uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapsho
       record->set_build_id(module->build_id);
       record->set_load_address(module->load_address);
       record->set_size(module->end - module->begin);
+      if (module->text_size > 0) {
+        record->set_text_address(module->text_begin);
+        record->set_text_size(module->text_size);
+        record->set_text_file_offset(module->text_file_offset);
+      }
       module->emitted = true;
     }
     frame->set_module_id(module->id);
@@ -514,6 +519,11 @@ uint32_t SnapshotWriter::InternFrame(uintptr_t address, proto::Snapshot* snapsho
   frame->set_function(symbol.function);
   frame->set_file(symbol.file);
   frame->set_line(symbol.line);
+  for (const InlinedFrame& inlined : symbol.inlined) {
+    frame->add_inlined_function(inlined.function);
+    frame->add_inlined_file(inlined.file);
+    frame->add_inlined_line(inlined.line);
+  }
   return id;
 }
 

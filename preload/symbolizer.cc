@@ -62,9 +62,11 @@ struct RefreshContext {
 
 int AddModuleOrThrow(dl_phdr_info* info, RefreshContext* context) {
   uintptr_t begin = UINTPTR_MAX, end = 0;
+  const ElfW(Phdr)* text = nullptr;
   for (int i = 0; i < info->dlpi_phnum; ++i) {
     const ElfW(Phdr)& segment = info->dlpi_phdr[i];
     if (segment.p_type != PT_LOAD) continue;
+    if (text == nullptr && (segment.p_flags & PF_X) != 0) text = &segment;
     uintptr_t segment_begin = info->dlpi_addr + segment.p_vaddr;
     if (segment_begin < begin) begin = segment_begin;
     if (segment_begin + segment.p_memsz > end) end = segment_begin + segment.p_memsz;
@@ -82,6 +84,11 @@ int AddModuleOrThrow(dl_phdr_info* info, RefreshContext* context) {
   module.load_address = info->dlpi_addr;
   module.begin = begin;
   module.end = end;
+  if (text != nullptr) {
+    module.text_begin = info->dlpi_addr + text->p_vaddr;
+    module.text_size = text->p_memsz;
+    module.text_file_offset = text->p_offset;
+  }
   context->modules->push_back(std::move(module));
   return 0;
 }
@@ -292,6 +299,9 @@ std::string LinkageName(Dwarf_Die* function) {
   return name != nullptr ? Demangled(name) : "";
 }
 
+// Inline chains longer than this are cut (their outer part kept in the frame's own line).
+constexpr size_t kMaxInlineDepth = 16;
+
 // Where an inlined instance was called from, in the function it was inlined into.
 void CallSite(Dwarf_Die* inlined, SymbolizedFrame* frame) {
   Dwarf_Attribute file_attribute, line_attribute;
@@ -498,7 +508,33 @@ bool Symbolizer::DwarfFrameAt(DebugModule* module, uint64_t pc, SymbolizedFrame*
     if (name != nullptr) frame->function = name;
   }
   Dwarf_Die inlined;
-  if (OutermostInlined(&function, unit_pc, &inlined)) CallSite(&inlined, frame);
+  if (OutermostInlined(&function, unit_pc, &inlined)) {
+    CallSite(&inlined, frame);
+    // The rest of the inline chain, outermost first: each instance holding pc inside the last.
+    std::vector<Dwarf_Die> chain{inlined};
+    Dwarf_Die inner;
+    while (chain.size() < kMaxInlineDepth && OutermostInlined(&chain.back(), unit_pc, &inner)) {
+      chain.push_back(inner);
+    }
+    // Innermost first; each line is where that function calls the next inner one (the innermost's
+    // own line comes from the line table, in Symbolize).
+    for (size_t i = chain.size(); i-- > 0;) {
+      InlinedFrame entry;
+      entry.function = LinkageName(&chain[i]);
+      if (entry.function.empty()) {
+        Dwarf_Attribute attribute;
+        const char* name = dwarf_formstring(dwarf_attr_integrate(&chain[i], DW_AT_name, &attribute));
+        if (name != nullptr) entry.function = name;
+      }
+      if (i + 1 < chain.size()) {
+        SymbolizedFrame site;
+        CallSite(&chain[i + 1], &site);
+        entry.file = site.file;
+        entry.line = site.line;
+      }
+      frame->inlined.push_back(std::move(entry));
+    }
+  }
   return true;
 }
 
@@ -513,14 +549,18 @@ const SymbolizedFrame& Symbolizer::Symbolize(uintptr_t address) {
     const Dwarf_Addr pc = address - 1;  // inside the call instruction, not after it
     const bool in_dwarf = debug_module->read_dwarf && DwarfFrameAt(debug_module, pc, &frame);
     if (frame.function.empty()) frame.function = ElfSymbolAt(debug_module, pc);
+    // The address's own line: the frame's, or the innermost inlined function's when code was
+    // inlined here (the frame then has the line of the outermost inlined call).
+    std::string* own_file = frame.inlined.empty() ? &frame.file : &frame.inlined.front().file;
+    uint32_t* own_line = frame.inlined.empty() ? &frame.line : &frame.inlined.front().line;
     Dwfl_Line* line =
-        in_dwarf && frame.line == 0 ? dwfl_module_getsrc(dwfl_module, pc) : nullptr;
+        in_dwarf && *own_line == 0 ? dwfl_module_getsrc(dwfl_module, pc) : nullptr;
     if (line != nullptr) {
       int number = 0;
       const char* file = dwfl_lineinfo(line, nullptr, &number, nullptr, nullptr, nullptr);
       if (file != nullptr && number > 0) {
-        frame.file = file;
-        frame.line = static_cast<uint32_t>(number);
+        *own_file = file;
+        *own_line = static_cast<uint32_t>(number);
       }
     }
   }

@@ -45,13 +45,26 @@ struct ModuleInfo {
   uintptr_t load_address = 0;
   uintptr_t begin = 0;       // lowest PT_LOAD address
   uintptr_t end = 0;         // highest PT_LOAD end
+  // The first executable PT_LOAD: its address, size in memory and offset in the file (0 size:
+  // none found).
+  uintptr_t text_begin = 0;
+  uintptr_t text_size = 0;
+  uint64_t text_file_offset = 0;
   bool emitted = false;      // written to the current file
+};
+
+struct InlinedFrame {
+  std::string function;
+  std::string file;
+  uint32_t line = 0;
 };
 
 struct SymbolizedFrame {
   std::string function;
   std::string file;
   uint32_t line = 0;
+  // Functions inlined at the address, innermost first (proto Frame.inlined_*); see DwarfFrameAt.
+  std::vector<InlinedFrame> inlined;
 };
 
 class Symbolizer {

@@ -90,6 +90,14 @@ std::string LimitChangesPhrase(const analysis::FileReport& file) {
 }
 
 std::string TimeToOomPhrase(const analysis::FileReport& file) {
+  // At or over the limit "0s" would read as a rounding artefact: say the limit is passed.
+  if (file.memory.limit_bytes > 0 && file.oom.headroom_bytes <= 0) {
+    std::string text = file.oom.headroom_bytes < 0
+                           ? "the limit is already passed, by " +
+                                 analysis::FormatBytes(-file.oom.headroom_bytes)
+                           : std::string("the limit is already reached");
+    return file.oom.projected ? text : text + " (" + file.oom.reason + ")";
+  }
   if (file.oom.projected) return analysis::FormatDuration(file.oom.seconds);
   return "none projected, " + file.oom.reason;
 }

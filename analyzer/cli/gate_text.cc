@@ -39,7 +39,17 @@ std::string TopSiteText(const GateCheck& check) {
   return text;
 }
 
+constexpr size_t kSiteChangesInLine = 5;
+
 }  // namespace
+
+std::string SiteChangeText(const GateCheck& check, const analysis::SiteChange& change) {
+  const char* verb = change.kind == analysis::SiteChangeKind::kGrew       ? "grew"
+                     : change.kind == analysis::SiteChangeKind::kAppeared ? "appeared"
+                                                                          : "disappeared";
+  return std::string(verb) + ": " + change.site + ", " + FormatBytes(change.before) + " → " +
+         FormatBytes(change.after) + Unit(check);
+}
 
 std::string GateOutcomeName(GateOutcome outcome) {
   switch (outcome) {
@@ -84,6 +94,18 @@ std::string GateLine(const GateCheck& check) {
     }
     line +=
         ", baseline " + FormatBytes(check.baseline_reference) + Unit(check) + " (" + increase + ")";
+    if (!check.site_changes.empty()) {
+      line += "; sites: ";
+      for (size_t i = 0; i < check.site_changes.size() && i < kSiteChangesInLine; ++i) {
+        line += (i > 0 ? "; " : "") + SiteChangeText(check, check.site_changes[i]);
+      }
+      if (check.site_changes.size() > kSiteChangesInLine) {
+        line += "; and " + std::to_string(check.site_changes.size() - kSiteChangesInLine) +
+                " more in --format json";
+      }
+    } else {
+      line += "; no site grew, appeared or disappeared";
+    }
   }
   return line + "; " + TopSiteText(check);
 }

@@ -17,6 +17,9 @@ std::string GateName(const analysis::GateCheck& check);
 // 5.91 MiB–5.91 MiB) in w.pb; top site: client_send (client.c:42) in libclient.so, 5.91 MiB per
 // 1,000 requests". Inconclusive checks say so after the gate.
 std::string GateLine(const analysis::GateCheck& check);
+// "grew: client_send (client.c:42) in libclient.so, 2.0 MiB → 5.91 MiB per 1,000 requests"; also
+// "appeared: ..." and "disappeared: ...". The baseline gate's line lists the worst five.
+std::string SiteChangeText(const analysis::GateCheck& check, const analysis::SiteChange& change);
 // Lines of the checks with this outcome.
 std::vector<std::string> GateLines(const analysis::GateReport& gate, analysis::GateOutcome outcome);
 // "passed", "failed", "inconclusive".

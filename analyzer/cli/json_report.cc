@@ -132,6 +132,22 @@ Json LeakJson(const analysis::LeakSummary& leak, uint64_t per_requests) {
   return json;
 }
 
+// The baseline gate's moved sites: change (grew, appeared, disappeared), site, key, before, after.
+Json SiteChangesJson(const analysis::GateCheck& check) {
+  Json sites = Json::array();
+  for (const analysis::SiteChange& change : check.site_changes) {
+    const char* kind = change.kind == analysis::SiteChangeKind::kGrew       ? "grew"
+                       : change.kind == analysis::SiteChangeKind::kAppeared ? "appeared"
+                                                                            : "disappeared";
+    sites.push_back({{"change", kind},
+                     {"site", change.site},
+                     {"key", change.key},
+                     {"before", JsonNumber(change.before)},
+                     {"after", JsonNumber(change.after)}});
+  }
+  return sites;
+}
+
 Json GateJson(const analysis::GateReport& gate) {
   Json json;
   json["evaluated"] = gate.evaluated;
@@ -150,6 +166,7 @@ Json GateJson(const analysis::GateReport& gate) {
                       {"measured", JsonNumber(check.measured.value)},
                       {"ci95", Json::array({JsonNumber(check.measured.lo),
                                             JsonNumber(check.measured.hi)})}});
+    if (check.kind == analysis::GateKind::kBaseline) checks.back()["sites"] = SiteChangesJson(check);
   }
   json["checks"] = std::move(checks);
   return json;
@@ -242,6 +259,15 @@ Json FileJson(const FileReport& file) {
   }
   json["sites"] = std::move(sites);
   json["stable_sites_omitted"] = stable_omitted;
+  // Known leaks excused by a suppression rule: the site's fields plus the rule and where it is.
+  Json suppressed = Json::array();
+  for (const SiteReport& site : file.suppressed_sites) {
+    Json entry = SiteJson(site);
+    entry["suppressed_by"] = site.suppressed_by;
+    entry["suppressed_at"] = site.suppressed_at;
+    suppressed.push_back(std::move(entry));
+  }
+  json["suppressed_sites"] = std::move(suppressed);
   json["modules"] = ModulesJson(file.modules);
   json["notes"] = file.notes;
   json["timeline"] = TimelineJson(file);

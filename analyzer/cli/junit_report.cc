@@ -105,6 +105,13 @@ std::string RenderJunit(const std::vector<analysis::FileReport>& files,
                                                        : std::string("unbounded")) +
                      ")\noutcome: " + GateOutcomeName(check.outcome) + "\nfile: " + EscapeBytes(file.path) +
                      "\n" + facts;
+      if (check.kind == analysis::GateKind::kBaseline) {
+        std::string moved;
+        for (const analysis::SiteChange& change : check.site_changes) {
+          moved += "  " + EscapeBytes(SiteChangeText(check, change)) + "\n";
+        }
+        test.details += "sites since the baseline:\n" + (moved.empty() ? "  none moved\n" : moved);
+      }
       cases.push_back(std::move(test));
     }
     if (!gate.evaluated) {

@@ -77,6 +77,18 @@ int main(int argc, char** argv) {
                 std::string(html_assets.why_unavailable));
   }
 
+  // Suppressions: the files named, else the working directory's default file when it exists.
+  std::vector<std::string> suppression_files = options.suppression_files;
+  if (suppression_files.empty() && options.default_suppressions &&
+      access(analysis::kDefaultSuppressionsFile, F_OK) == 0) {
+    suppression_files.push_back(analysis::kDefaultSuppressionsFile);
+  }
+  for (const std::string& path : suppression_files) {
+    if (!analysis::ReadSuppressions(path, &options.analysis.suppressions, &error)) {
+      return Fail("--suppressions: " + error);
+    }
+  }
+
   cli::ProgressBar progress(STDERR_FILENO);
   options.analysis.on_progress = [&progress](uint64_t bytes_read, uint64_t file_size) {
     progress.Update(bytes_read, file_size);
@@ -142,6 +154,10 @@ int main(int argc, char** argv) {
     if (!cli::BuildPprofProfile(files, &profile, &error)) return Fail(error);
     report = cli::Gzip(profile);
   } else if (options.format == "html") {
+    if (options.output.empty() && isatty(STDOUT_FILENO)) {
+      return Fail("--format html writes a whole web page: give -o PATH (e.g. -o report.html), or "
+                  "redirect standard output to a file");
+    }
     if (!cli::RenderHtml(files, aggregate_or_null, gate,
                          std::string("clw-leak-analyze ") + CLWLEAK_VERSION, html_assets, &report,
                          &error)) {

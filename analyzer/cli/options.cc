@@ -85,6 +85,11 @@ Options:
   --baseline FILE --max-increase PCT
                            gate: fail when the leak rate grew by more than PCT percent over the
                            run recorded in FILE
+  --suppressions FILE      known leaks to excuse, LeakSanitizer's syntax: one leak:PATTERN per line
+                           (a function, source file or module; * wildcard; # comments).
+                           Matching sites are listed as suppressed, with their rate, and left out
+                           of the totals and the gates. Without this option ./.clwleak-suppressions
+                           is read when it exists (--no-default-suppressions: never)
   --inconclusive=WHAT      what a gate does when the leak rate's 95% interval straddles its
                            limit (the evidence cannot decide): fail (default: exit 3) or pass
   --help                   show this help
@@ -93,7 +98,9 @@ Options:
 On a terminal, reading a large file (8 MiB or more, or taking over half a second) shows a progress
 bar on standard error; never when standard error is not a terminal.
 
-SIZE: bytes, or a number with a binary unit: 64KiB, 15MiB, 4GiB (K, M, G also mean KiB, MiB, GiB).
+SIZE: bytes, or a Kubernetes quantity: 64Ki, 512Mi, 4Gi, 1.5Gi (powers of 1024; KiB, MiB, GiB
+too) or 64k, 500M, 2G (powers of 1000). 100MB is refused as ambiguous: write 100Mi or 100M.
+DURATION: a number with us, ms, s, m, h or d (500ms, 90s, 5m, 1.5h); a bare number is seconds.
 
 Gates compare the leak rate's 95% interval with their limit: below passes, above fails, across
 is inconclusive. Exit status: 0 report written and every gate passed; 1 a gate failed; 2 usage
@@ -107,7 +114,13 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
   bool only_files = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string arg = args[i];
-    if (only_files || arg.empty() || arg[0] != '-' || arg == "-") {
+    if (arg == "-" && !only_files) {
+      *error = "'-': standard input cannot be read: the analyzer reads a file more than once; save "
+               "the stream to a file first (e.g. ssh host cat clwleak.pb > run.pb), or name a file "
+               "called '-' as ./-";
+      return false;
+    }
+    if (only_files || arg.empty() || arg[0] != '-') {
       options->files.push_back(arg);
       continue;
     }
@@ -211,6 +224,15 @@ bool ParseCommandLine(int argc, const char* const* argv, CliOptions* options, st
       if (!take_value()) return false;
       options->baseline = value;
       options->gates.baseline_path = value;
+    } else if (name == "--suppressions") {
+      if (!take_value()) return false;
+      if (value.empty()) {
+        *error = "--suppressions needs a file";
+        return false;
+      }
+      options->suppression_files.push_back(value);
+    } else if (name == "--no-default-suppressions") {
+      options->default_suppressions = false;
     } else if (name == "--max-increase") {
       if (!take_value()) return false;
       std::string number = value;

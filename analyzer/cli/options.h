@@ -16,6 +16,8 @@ struct CliOptions {
   analysis::AnalysisOptions analysis;
   analysis::GateOptions gates;
   std::string baseline;  // --baseline FILE
+  std::vector<std::string> suppression_files;  // --suppressions FILE (repeatable)
+  bool default_suppressions = true;            // --no-default-suppressions: false
   std::string format = "text";
   std::string output;    // -o PATH; empty = stdout
   ColorMode color = ColorMode::kAuto;  // --color

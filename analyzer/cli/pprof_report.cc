@@ -52,8 +52,16 @@ class ProfileBuilder {
   uint64_t Mapping(const proto::Module& module) {
     pprof::Mapping* mapping = profile_.add_mapping();
     mapping->set_id(profile_.mapping_size());
-    mapping->set_memory_start(module.load_address());
-    mapping->set_memory_limit(module.load_address() + module.size());
+    // The executable segment when the file records it (its file offset lets pprof and
+    // symbolizers find the code in the binary); else the whole module from its load address.
+    if (module.text_size() > 0) {
+      mapping->set_memory_start(module.text_address());
+      mapping->set_memory_limit(module.text_address() + module.text_size());
+      mapping->set_file_offset(module.text_file_offset());
+    } else {
+      mapping->set_memory_start(module.load_address());
+      mapping->set_memory_limit(module.load_address() + module.size());
+    }
     mapping->set_filename(String(module.path()));
     mapping->set_build_id(String(module.build_id()));
     mapping->set_has_functions(true);
@@ -71,6 +79,15 @@ class ProfileBuilder {
     // the preload recorded as the address, unless the module was mapped again since).
     location->set_address(module != nullptr ? module->load_address() + frame.module_offset()
                                             : frame.address());
+    // Inlined functions first, innermost first: pprof reads the last line as the caller the
+    // others were inlined into.
+    const int inlined = std::min({frame.inlined_function_size(), frame.inlined_file_size(),
+                                  frame.inlined_line_size()});
+    for (int i = 0; i < inlined && !frame.function().empty(); ++i) {
+      pprof::Line* line = location->add_line();
+      line->set_function_id(Function(frame.inlined_function(i), frame.inlined_file(i)));
+      line->set_line(frame.inlined_line(i));
+    }
     if (!frame.function().empty()) {
       pprof::Line* line = location->add_line();
       line->set_function_id(Function(frame.function(), frame.file()));
@@ -120,6 +137,16 @@ bool AddFile(const analysis::FileReport& file, bool label_file, ProfileBuilder* 
   const int64_t classification_key = builder->String("classification");
   const int64_t module_key = builder->String("module");
   const int64_t file_key = builder->String("file");
+  // The process on every sample (a profile of several files keeps them apart), and a numeric
+  // `bytes` label: the mean size of the site's live blocks (else of all it allocated).
+  const int64_t pid_key = builder->String("pid");
+  const int64_t exe_key = builder->String("exe");
+  const int64_t host_key = builder->String("host");
+  const int64_t bytes_key = builder->String("bytes");
+  const int64_t bytes_unit = builder->String("bytes");
+  const int64_t pid_value = builder->String(std::to_string(file.pid));
+  const int64_t exe_value = builder->String(file.exe);
+  const int64_t host_value = builder->String(file.host);
   for (const analysis::SiteReport& site : file.sites) {
     pprof::Sample* sample = builder->profile().add_sample();
     for (const proto::Frame* frame : state.FramesOf(site.stack_id)) {
@@ -160,6 +187,22 @@ bool AddFile(const analysis::FileReport& file, bool label_file, ProfileBuilder* 
       label = sample->add_label();
       label->set_key(file_key);
       label->set_str(builder->String(file.path));
+    }
+    for (const auto& [key, value] : {std::pair{pid_key, pid_value}, std::pair{exe_key, exe_value},
+                                     std::pair{host_key, host_value}}) {
+      label = sample->add_label();
+      label->set_key(key);
+      label->set_str(value);
+    }
+    const double blocks = site.live_count > 0 ? site.live_count
+                                              : static_cast<double>(counters.allocated_count());
+    const double bytes = site.live_count > 0 ? site.live_bytes
+                                             : static_cast<double>(counters.allocated_bytes());
+    if (blocks > 0) {
+      label = sample->add_label();
+      label->set_key(bytes_key);
+      label->set_num(Round(bytes / blocks));
+      label->set_num_unit(bytes_unit);
     }
   }
   if (builder->profile().time_nanos() == 0) {

@@ -141,6 +141,11 @@ void WriteHeadline(std::ostringstream& out, const Painter& paint, const FileRepo
   if (file.memory.limit_check == analysis::LimitCheck::kSettingAbove) {
     out << paint("[clw] Warning: " + EscapeBytes(LimitCheckPhrase(file)), Style::kWarn) << "\n";
   }
+  if (!file.suppressed_sites.empty()) {
+    const size_t count = file.suppressed_sites.size();
+    out << "[clw] Suppressed: " << count << (count == 1 ? " known leak site" : " known leak sites")
+        << " (leak: rules), listed below, not in the figures above\n";
+  }
 }
 
 // The end of a file whose process replaced its image: not a crash, and where the story goes on.
@@ -191,6 +196,18 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
         << FormatBytes(site.live_bytes) << " at the end\n";
   }
 
+  rank = 0;
+  for (const SiteReport& site : file.suppressed_sites) {
+    if (rank == 0) {
+      out << "\n" << paint("Suppressed (known leaks excused by leak: rules; not in the totals or "
+                           "gates):", Style::kBold) << "\n";
+    }
+    WriteSite(out, paint, site, ++rank, file.per_requests,
+              " [" + EscapeBytes(site.suppressed_by) + " at " + EscapeBytes(site.suppressed_at) +
+                  "]",
+              file.axis);
+  }
+
   out << "\n" << paint("Run:", Style::kBold) << "\n";
   out << "  file:            " << EscapeBytes(file.path) << "\n";
   out << "  process:         pid " << file.pid << ", "
@@ -203,9 +220,8 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
   if (file.requests > 0) {
     out << FormatCount(file.requests);
     if (file.request_rate_per_s) {
-      char rate[64];
-      std::snprintf(rate, sizeof rate, "%.3g", *file.request_rate_per_s);
-      out << " (" << rate << " per second after the warm-up)";
+      out << " (" << analysis::FormatRate(*file.request_rate_per_s)
+          << " per second after the warm-up)";
     }
     out << "; growth fitted against requests\n";
   } else if (file.request_rate_per_s) {

@@ -385,6 +385,15 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     site.window_growth_bytes = site.fit.growth;
     run_axis.FillRates(site.fit, rate_start, file.per_requests, &site.per_n_requests,
                        &site.per_hour);
+    if (site.classification == Classification::kLeak ||
+        site.classification == Classification::kInconclusive) {
+      if (const SuppressionRule* rule = MatchSuppression(options.suppressions, site.frames)) {
+        site.suppressed_by = "leak:" + rule->pattern;
+        site.suppressed_at = rule->source;
+        file.suppressed_sites.push_back(std::move(site));
+        continue;
+      }
+    }
     file.sites.push_back(std::move(site));
     series_of_site.push_back(&series);
     rate_start_of_site.push_back(rate_start);
@@ -500,6 +509,7 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   file.verdict = JudgeRun(file.sites, sampled, resolution_matters, n > 0 && !window_start,
                           &file.verdict_reasons);
   std::sort(file.sites.begin(), file.sites.end(), WorseSite);
+  std::sort(file.suppressed_sites.begin(), file.suppressed_sites.end(), WorseSite);
 
   file.oom = ProjectTimeToOom(file.memory.limit_bytes, file.memory.in_use_bytes,
                               file.leak.growth_bytes_per_s, file.leak.growth_lo_bytes_per_s,

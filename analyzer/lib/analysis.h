@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "report.h"
+#include "suppressions.h"
 
 namespace clwleak::analysis {
 
@@ -35,6 +36,9 @@ struct AnalysisOptions {
   // the gates' limits.
   std::optional<double> material_per_n_requests;
   std::optional<double> material_per_hour;
+  // Known leaks to excuse (--suppressions): matching leak/inconclusive sites go to
+  // FileReport::suppressed_sites instead of `sites`.
+  Suppressions suppressions;
   // Called after every snapshot read with the bytes of the file read so far and its size (0 when
   // unknown), for a progress display; called on the analysing thread. Empty: not called.
   std::function<void(uint64_t bytes_read, uint64_t file_size)> on_progress;

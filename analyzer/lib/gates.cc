@@ -1,6 +1,8 @@
 // CI gates; see gates.h.
 #include "gates.h"
 
+#include "site_changes.h"
+
 #include <limits>
 
 namespace clwleak::analysis {
@@ -98,6 +100,8 @@ bool EvaluateGates(const std::vector<FileReport>& files, const FileReport* basel
                            ? Measured(file.leak.per_n_requests, file.leak.bound_per_n_requests)
                            : Measured(file.leak.per_hour, file.leak.bound_per_hour);
       check.outcome = Compare(check.measured, check.limit);
+      check.site_changes =
+          CompareSites(*baseline, file, check.per_hour, *options.max_increase_percent);
       gate->checks.push_back(std::move(check));
     }
   }

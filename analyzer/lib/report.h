@@ -57,6 +57,10 @@ struct SiteReport {
   double live_bytes = 0;               // at the last snapshot
   double live_count = 0;
   uint64_t live_samples = 0;
+  // Set on the sites of FileReport::suppressed_sites: the rule that excused it ("leak:PATTERN")
+  // and where it was written ("FILE:LINE").
+  std::string suppressed_by;
+  std::string suppressed_at;
 };
 
 struct ModuleReport {
@@ -190,6 +194,9 @@ struct FileReport {
   LeakSummary leak;
   OomProjection oom;
   std::vector<SiteReport> sites;  // every stack: leaks by rate, then bounded by growth, then stable
+  // Leaking or inconclusive stacks a suppression rule excused (suppressions.h), worst first: left
+  // out of `sites`, and so of the totals, the modules, the verdict, the projection and the gates.
+  std::vector<SiteReport> suppressed_sites;
   std::vector<ModuleReport> modules;  // modules with leaking sites, worst first
   std::vector<std::string> notes;     // caveats worth printing (short sentences)
   std::vector<TimelinePoint> timeline;  // memory over the run, bounded (see TimelinePoint)
@@ -219,6 +226,18 @@ enum class GateKind { kFailOnLeak, kFailOnLeakPerHour, kBaseline };
 enum class GateOutcome { kPassed, kFailed, kInconclusive };
 
 // One gate checked on one file.
+// How one leaking site moved between the baseline run and this one; the baseline gate lists them
+// (site_changes.h). Rates are in the check's unit (per N requests or per hour); 0 when the site
+// was not leaking in that run.
+enum class SiteChangeKind { kGrew, kAppeared, kDisappeared };
+struct SiteChange {
+  SiteChangeKind kind = SiteChangeKind::kGrew;
+  std::string site;  // DescribeSite()
+  std::string key;   // SiteReport::key
+  double before = 0;
+  double after = 0;
+};
+
 struct GateCheck {
   GateKind kind = GateKind::kFailOnLeak;
   GateOutcome outcome = GateOutcome::kPassed;
@@ -232,6 +251,7 @@ struct GateCheck {
   double max_increase_percent = 0;
   std::string baseline_path;
   std::optional<SiteReport> top_site;  // the file's worst leaking site, else its worst inconclusive
+  std::vector<SiteChange> site_changes;  // --baseline: the sites that grew, appeared, disappeared
   // Set when the file could not be read (why): the check is inconclusive, nothing was measured.
   std::string unreadable;
 };

@@ -11,12 +11,16 @@
 // "compressed byte M" is the offset in the file of the zstd input that was being decoded.
 #include "snapshot_reader.h"
 
+#include "file_kind.h"
+
 #include <sys/stat.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -76,6 +80,7 @@ class SnapshotReader::Impl {
     decompressed_offset_ += n;
   }
   void MakeRoomForOutput(size_t room);
+  std::optional<std::string> NotASnapshotFile() const;
   std::string Where(uint64_t decompressed) const {
     return OffsetText(decompressed, compressed_position_);
   }
@@ -96,6 +101,16 @@ class SnapshotReader::Impl {
   uint64_t decompressed_offset_ = 0;  // stream offset of window_[window_begin_]
 };
 
+// When the file's first chunk does not start like a snapshot file (zstd), what it looks like.
+std::optional<std::string> SnapshotReader::Impl::NotASnapshotFile() const {
+  if (input_chunk_offset_ != 0 || file_bytes_read_ == 0) return std::nullopt;
+  const auto* head = reinterpret_cast<const unsigned char*>(input_.data());
+  const size_t size = static_cast<size_t>(std::min<uint64_t>(file_bytes_read_, input_.size()));
+  if (StartsWithZstdMagic(head, size)) return std::nullopt;
+  return path_ + ": not a clwleak snapshot file (those are zstd-compressed, starting 28 b5 2f fd): " +
+         "this looks like " + DescribeFileKind(head, size);
+}
+
 bool SnapshotReader::Impl::OpenFile(std::string* error) {
   file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
@@ -112,6 +127,10 @@ bool SnapshotReader::Impl::OpenFile(std::string* error) {
   if (fstat(fileno(file_), &info) == 0 && S_ISREG(info.st_mode)) {
     file_size_ = static_cast<uint64_t>(info.st_size);
   }
+  if (fstat(fileno(file_), &info) == 0 && S_ISDIR(info.st_mode)) {
+    *error = path_ + ": is a directory, not a clwleak snapshot file";
+    return false;
+  }
 
   std::string_view record;
   uint64_t offset = 0;
@@ -123,10 +142,12 @@ bool SnapshotReader::Impl::OpenFile(std::string* error) {
                                               : ": no header record: not a clwleak snapshot file");
       return false;
     case RecordStatus::kTruncated:
-      *error = path_ + ": truncated inside the header: " + error_;
+      *error = path_ + ": the file ends inside its header, after " +
+               std::to_string(file_bytes_read_) + (file_bytes_read_ == 1 ? " byte" : " bytes") +
+               ": the writer did not finish it (the process died at start-up, or the file was cut)";
       return false;
     case RecordStatus::kError:
-      *error = error_;
+      *error = NotASnapshotFile().value_or(error_);
       return false;
   }
   if (!header_.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
@@ -202,8 +223,8 @@ SnapshotReader::Impl::RecordStatus SnapshotReader::Impl::ReadRecord(std::string_
   if (!Fill(1)) {
     if (zstd_failed_) return RecordStatus::kError;
     if (frame_open_) {
-      error_ = path_ + ": the file ends inside a zstd frame after the last whole record (" +
-               Where(decompressed_offset_) + "): the writer did not finish the file";
+      error_ = path_ + ": the file ends inside a zstd frame after the last whole record, at " +
+               Where(decompressed_offset_) + ": the writer did not finish the file";
       return RecordStatus::kTruncated;
     }
     return RecordStatus::kEnd;

@@ -1,90 +1,30 @@
 // Parsing and printing of sizes and durations; see units.h.
 #include "units.h"
 
-#include <cctype>
+#include "quantity.h"
+
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <iterator>
 
 namespace clwleak::analysis {
-namespace {
-
-std::string Lower(std::string_view text) {
-  std::string result(text);
-  for (char& c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
-
-// Splits "15.5MiB" into 15.5 and "mib". False when there is no leading non-negative number.
-bool SplitNumber(std::string_view text, double* number, std::string* suffix) {
-  std::string owned(text);
-  if (owned.empty() || !(std::isdigit(static_cast<unsigned char>(owned[0])) || owned[0] == '.')) {
-    return false;
-  }
-  char* end = nullptr;
-  *number = std::strtod(owned.c_str(), &end);
-  if (end == owned.c_str() || !std::isfinite(*number) || *number < 0) return false;
-  *suffix = Lower(std::string_view(end));
-  while (!suffix->empty() && suffix->front() == ' ') suffix->erase(0, 1);
-  return true;
-}
-
-}  // namespace
 
 bool ParseSize(std::string_view text, uint64_t* bytes, std::string* error) {
-  double number = 0;
-  std::string suffix;
-  if (!SplitNumber(text, &number, &suffix)) {
-    *error = "'" + std::string(text) + "' is not a size (e.g. 1048576, 64KiB, 15MiB, 4GiB)";
-    return false;
-  }
-  double multiplier = 0;
-  if (suffix.empty() || suffix == "b") {
-    multiplier = 1;
-  } else if (suffix == "k" || suffix == "kb" || suffix == "kib") {
-    multiplier = 1024.0;
-  } else if (suffix == "m" || suffix == "mb" || suffix == "mib") {
-    multiplier = 1024.0 * 1024;
-  } else if (suffix == "g" || suffix == "gb" || suffix == "gib") {
-    multiplier = 1024.0 * 1024 * 1024;
-  } else if (suffix == "t" || suffix == "tb" || suffix == "tib") {
-    multiplier = 1024.0 * 1024 * 1024 * 1024;
-  } else {
-    *error = "'" + std::string(text) + "' has an unknown size unit (use B, KiB, MiB, GiB, TiB)";
-    return false;
-  }
-  const double value = number * multiplier;
-  if (value >= 1.8e19) {
-    *error = "'" + std::string(text) + "' is too large";
-    return false;
-  }
-  *bytes = static_cast<uint64_t>(std::llround(value));
-  return true;
+  quantity::QuantityError problem;
+  if (quantity::ParseSize(text.data(), text.size(), bytes, &problem)) return true;
+  *error = "'" + std::string(text) + "' " + quantity::DescribeError(problem, false);
+  return false;
 }
 
 bool ParseDuration(std::string_view text, double* seconds, std::string* error) {
-  double number = 0;
-  std::string suffix;
-  if (!SplitNumber(text, &number, &suffix)) {
-    *error = "'" + std::string(text) + "' is not a duration (e.g. 500ms, 30s, 5m, 1h)";
-    return false;
+  quantity::QuantityError problem;
+  uint64_t nanos = 0;
+  if (quantity::ParseDuration(text.data(), text.size(), &nanos, &problem)) {
+    *seconds = static_cast<double>(nanos) / 1e9;
+    return true;
   }
-  if (suffix == "ms") {
-    *seconds = number / 1000;
-  } else if (suffix == "s") {
-    *seconds = number;
-  } else if (suffix == "m" || suffix == "min") {
-    *seconds = number * 60;
-  } else if (suffix == "h") {
-    *seconds = number * 3600;
-  } else if (suffix == "d") {
-    *seconds = number * 86400;
-  } else {
-    *error = "'" + std::string(text) + "' needs a duration unit (ms, s, m, h, d)";
-    return false;
-  }
-  return true;
+  *error = "'" + std::string(text) + "' " + quantity::DescribeError(problem, true);
+  return false;
 }
 
 ByteUnit UnitFor(double bytes) {
@@ -142,6 +82,22 @@ std::string FormatCount(uint64_t value) {
     result.push_back(digits[i]);
   }
   return result;
+}
+
+std::string FormatRate(double value) {
+  if (!std::isfinite(value)) return "unknown";
+  if (value < 0) return "-" + FormatRate(-value);
+  if (value >= 99.5) return FormatCount(static_cast<uint64_t>(std::llround(value)));
+  if (value == 0) return "0";
+  if (value < 0.001) return "under 0.001";
+  // Three significant digits in fixed notation: 2 decimals from 1, 3 from 0.1, 4 from 0.01...
+  int decimals = value >= 9.995 ? 1 : value >= 0.9995 ? 2 : value >= 0.09995 ? 3 : 4;
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  std::string text = buffer;
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
 }
 
 }  // namespace clwleak::analysis

@@ -13,17 +13,19 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: clw-worker [OPTIONS]\n"
-    "A small task worker: a dispatcher queues tasks at --rate, worker threads decode each task's\n"
-    "JSON-ish payload, render a result (kept in a bounded LRU cache) and send it upstream through\n"
-    "libclient.so, which loses --leak-bytes per request. Runs until --duration or --requests is\n"
-    "reached, or until SIGTERM/SIGINT (then it drains the queue); with neither bound it runs until\n"
-    "signalled. At the end it prints its truth on stdout, one line of key=value pairs:\n"
+    "A small task worker: a dispatcher queues tasks at --requests-per-second, worker threads decode\n"
+    "each task's JSON-ish payload, render a result (kept in a bounded LRU cache) and send it\n"
+    "upstream through libclient.so, which loses --leak-bytes per request. Runs until --duration or\n"
+    "--requests is reached, or until SIGTERM/SIGINT (then it drains the queue); with neither bound\n"
+    "it runs until signalled. At the end it prints its truth on stdout, one line of key=value pairs:\n"
     "  clw-worker: requests=N errors=N leaked_bytes=N leak_bytes_per_request=N elapsed_s=S\n"
     "              request_rate=R cache_entries=N cache_hits=N rss_bytes=N stop=duration|requests|signal\n"
     "Progress lines go to stderr. Exit status: 0, or 1 when a request failed, 2 on a usage error.\n"
     "\n"
     "options (SIZE accepts K/KiB and M/MiB suffixes):\n"
-    "  --rate R            requests per second to dispatch, 0 = as fast as possible (default 1000)\n"
+    "  --requests-per-second R\n"
+    "                      requests per second to dispatch, 0 = as fast as possible (default\n"
+    "                      1000); --rate R is the old spelling, still accepted\n"
     "  --duration S        seconds to dispatch for, 0 = no time bound (default 0)\n"
     "  --requests N        stop after N requests, 0 = no count bound (default 0)\n"
     "  --threads N         worker threads (default 4)\n"
@@ -94,6 +96,7 @@ std::optional<WorkerOptions> ParseOptions(int argc, char** argv, int* exit_code)
     std::string_view name = arg, value;
     auto eq = arg.find('=');
     if (eq != std::string_view::npos) name = arg.substr(0, eq);
+    if (name == "--requests-per-second") name = "--rate";
     if (name != "--rate" && name != "--duration" && name != "--requests" && name != "--threads" &&
         name != "--leak-bytes" && name != "--cache-entries" && name != "--payload-bytes" &&
         name != "--progress") {

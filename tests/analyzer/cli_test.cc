@@ -297,7 +297,7 @@ TEST(CliTest, UnreadableInputExits2NamingTheFile) {
   CliRun run = RunAnalyzer({garbage});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("clw-leak-analyze: " + garbage +
-                         ": corrupt zstd data at compressed byte 0"),
+                         ": not a clwleak snapshot file (those are zstd-compressed"),
             std::string::npos)
       << run.err;
 
@@ -462,7 +462,7 @@ TEST(CliTest, FailOnLeakPerHourGate) {
   // 6,200 B/request * 40 requests/s * 3600 s = 851 MiB per hour.
   CliRun pass = RunAnalyzer({"--fail-on-leak-per-hour", "1GiB", WorkerFile()});
   EXPECT_EQ(pass.exit_code, 0) << pass.err;
-  CliRun fail = RunAnalyzer({"--fail-on-leak-per-hour", "100M", WorkerFile()});
+  CliRun fail = RunAnalyzer({"--fail-on-leak-per-hour", "100Mi", WorkerFile()});
   EXPECT_EQ(fail.exit_code, 1);
   EXPECT_EQ(fail.err.rfind("[clw] gate failed: --fail-on-leak-per-hour 100 MiB per hour: measured "
                            "851 MiB per hour (95% CI 851 MiB–851 MiB) in " + WorkerFile() +
@@ -498,7 +498,9 @@ TEST(CliTest, BaselineGate) {
   EXPECT_EQ(fail.err, "[clw] gate failed: --baseline " + baseline +
                           " --max-increase 20%: measured 8.87 MiB per 1,000 requests (95% CI "
                           "8.87 MiB–8.87 MiB) in " +
-                          regressed + ", baseline 5.91 MiB per 1,000 requests (+50%); top site: "
+                          regressed + ", baseline 5.91 MiB per 1,000 requests (+50%); sites: grew: "
+                          "client_send (client.c:42) in libclient.so, 5.91 MiB → 8.87 MiB per "
+                          "1,000 requests; top site: "
                           "client_send (client.c:42) in libclient.so, 8.87 MiB per 1,000 "
                           "requests\n");
   // An improvement passes even with a 0% allowance.

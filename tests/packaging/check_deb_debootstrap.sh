@@ -148,7 +148,7 @@ in_root ldd /usr/lib/libclwleak.so /usr/bin/clw-leak-analyze >"$work/ldd.txt"
 if grep "not found" "$work/ldd.txt"; then fail "libraries missing in the root"; fi
 
 # --- a leaking program under the installed tools ------------------------------------------------------
-out=$(in_root env CLWLEAK_INTERVAL=100ms CLWLEAK_MEMORY_LIMIT=1GiB clw-leak-run --rate 1 \
+out=$(in_root env CLWLEAK_INTERVAL=100ms CLWLEAK_MEMORY_LIMIT=1Gi clw-leak-run --sample-rate 1 \
   -o /tmp/clwleak-test/leaky.pb -- "$leaky_in_root" 2>"$work/run.err") ||
   { cat "$work/run.err"; fail "clw-leak-run failed in the root"; }
 grep -q "profiled=1" <<<"$out" || { cat "$work/run.err"; fail "the program was not profiled: '$out'"; }

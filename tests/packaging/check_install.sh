@@ -62,7 +62,7 @@ fi
 
 cmake -S "$source_dir/tests/packaging/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/consumer" >/dev/null
-out=$("$prefix/bin/clw-leak-run" --rate 1 --interval 100ms -o "$work/consumer.pb" -- "$work/consumer/consumer" 2>"$work/run.err")
+out=$("$prefix/bin/clw-leak-run" --sample-rate 1 --interval 100ms -o "$work/consumer.pb" -- "$work/consumer/consumer" 2>"$work/run.err")
 [ "$out" = "profiled=1" ] || { echo "FAIL: consumer printed '$out'"; cat "$work/run.err"; exit 1; }
 "$prefix/bin/clw-leak-analyze" --format json -o "$work/report.json" "$work/consumer.pb"
 python3 - "$work/report.json" <<'PY'

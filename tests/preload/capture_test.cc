@@ -470,6 +470,56 @@ TEST(Capture, EveryVariableIsHonoured) {
   EXPECT_EQ(limited.header.memory_limit_source(), "CLW_MEMORY_LIMIT");
 }
 
+// Sizes in the variables read as Kubernetes quantities (common/quantity.h), in exact mode and at
+// the default rate; an ambiguous or malformed one gets one warning and the default.
+TEST(Capture, SizeVariablesTakeKubernetesQuantities) {
+  struct Case {
+    std::map<std::string, std::string> env;
+    uint64_t limit;
+    const char* source;
+    uint64_t rate;
+  };
+  const std::vector<Case> cases = {
+      {{{"CLWLEAK_MEMORY_LIMIT", "1.5Gi"}, {"CLWLEAK_SAMPLE_RATE", "1"}}, 3ull << 29,
+       "CLWLEAK_MEMORY_LIMIT", 1},
+      {{{"CLWLEAK_MEMORY_LIMIT", "2G"}}, 2000000000ull, "CLWLEAK_MEMORY_LIMIT", 256u * 1024u},
+      {{{"CLW_MEMORY_LIMIT", "512Mi"}, {"CLWLEAK_SAMPLE_RATE", "64Ki"}}, 512ull << 20,
+       "CLW_MEMORY_LIMIT", 65536},
+      {{{"CLW_MEMORY_LIMIT", "4Gi"}, {"CLWLEAK_SAMPLE_RATE", "100k"}}, 4ull << 30,
+       "CLW_MEMORY_LIMIT", 100000},
+  };
+  for (const Case& c : cases) {
+    ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "10", "10"}, c.env);
+    ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
+    EXPECT_EQ(run.result.err.find("[clwleak]"), std::string::npos) << run.result.err;
+    ASSERT_EQ(run.files.size(), 1u);
+    WholeFile file = ReadWholeFile(run.files[0]);
+    EXPECT_EQ(file.header.memory_limit_bytes(), c.limit);
+    EXPECT_EQ(file.header.memory_limit_source(), c.source);
+    EXPECT_EQ(file.header.sample_rate_bytes(), c.rate);
+  }
+  ProfiledRun ambiguous = RunProfiled({LEAKY_PROGRAM, "10", "10"},
+                                      {{"CLWLEAK_MEMORY_LIMIT", "100MB"},
+                                       {"CLW_MEMORY_LIMIT", "2g"},
+                                       {"CLWLEAK_SAMPLE_RATE", "1.5.1"}});
+  EXPECT_EQ(ambiguous.result.exit_code, 0);
+  const std::string& err = ambiguous.result.err;
+  EXPECT_NE(err.find("[clwleak] ignoring malformed CLWLEAK_MEMORY_LIMIT='100MB' (is ambiguous: "
+                     "write Mi, Gi (powers of 1024: 1Mi = 1048576 bytes) or M, G (powers of "
+                     "1000: 1M = 1000000 bytes)), using the default (detected limit)\n"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("[clwleak] ignoring malformed CLW_MEMORY_LIMIT='2g' (is ambiguous"),
+            std::string::npos) << err;
+  EXPECT_NE(err.find("[clwleak] ignoring malformed CLWLEAK_SAMPLE_RATE='1.5.1' (has an unknown "
+                     "size unit"),
+            std::string::npos) << err;
+  ASSERT_EQ(ambiguous.files.size(), 1u);
+  WholeFile file = ReadWholeFile(ambiguous.files[0]);
+  EXPECT_NE(file.header.memory_limit_source(), "CLWLEAK_MEMORY_LIMIT");
+  EXPECT_NE(file.header.memory_limit_source(), "CLW_MEMORY_LIMIT");
+  EXPECT_EQ(file.header.sample_rate_bytes(), 256u * 1024u);
+}
+
 TEST(Capture, HostThatClosesEveryDescriptorNeverGetsOurBytes) {
   const std::string directory = MakeTempDir("fd_closer");
   ProgramOptions bare;

@@ -81,24 +81,27 @@ TEST(Config, MalformedValuesFallBackToDefaults) {
   EXPECT_EQ(config.memory_limit, 0u);
 }
 
+// The preload's wrappers over common/quantity.h (its own tests cover the grammar).
 TEST(Config, Sizes) {
   uint64_t bytes = 0;
   EXPECT_TRUE(ParseSize("4096", &bytes));
   EXPECT_EQ(bytes, 4096u);
-  EXPECT_TRUE(ParseSize("64K", &bytes));
+  EXPECT_TRUE(ParseSize("64Ki", &bytes));
   EXPECT_EQ(bytes, 65536u);
   EXPECT_TRUE(ParseSize("64KiB", &bytes));
   EXPECT_EQ(bytes, 65536u);
-  EXPECT_TRUE(ParseSize("15M", &bytes));
-  EXPECT_EQ(bytes, 15u << 20);
+  EXPECT_TRUE(ParseSize("64K", &bytes));
+  EXPECT_EQ(bytes, 64000u);
+  EXPECT_TRUE(ParseSize("1.5Mi", &bytes));
+  EXPECT_EQ(bytes, 3u << 19);
   EXPECT_TRUE(ParseSize("2GiB", &bytes));
   EXPECT_EQ(bytes, 2ull << 30);
   EXPECT_FALSE(ParseSize("", &bytes));
   EXPECT_FALSE(ParseSize("K", &bytes));
   EXPECT_FALSE(ParseSize("12Q", &bytes));
-  EXPECT_FALSE(ParseSize("1.5M", &bytes));
+  EXPECT_FALSE(ParseSize("15MB", &bytes));  // ambiguous
   EXPECT_FALSE(ParseSize("99999999999999999999", &bytes));
-  EXPECT_FALSE(ParseSize("99999999999T", &bytes));  // overflows 64 bits
+  EXPECT_FALSE(ParseSize("99999999999Ti", &bytes));  // overflows 64 bits
   EXPECT_FALSE(ParseSize(nullptr, &bytes));
 }
 
@@ -112,8 +115,10 @@ TEST(Config, Durations) {
   EXPECT_EQ(nanos, 120000000000u);
   EXPECT_TRUE(ParseDuration("7", &nanos));
   EXPECT_EQ(nanos, 7000000000u);
+  EXPECT_TRUE(ParseDuration("1d", &nanos));
+  EXPECT_EQ(nanos, 86400000000000u);
   EXPECT_FALSE(ParseDuration("0", &nanos));
-  EXPECT_FALSE(ParseDuration("5 s", &nanos));
+  EXPECT_FALSE(ParseDuration("5 s x", &nanos));
   EXPECT_FALSE(ParseDuration("fast", &nanos));
 }
 
