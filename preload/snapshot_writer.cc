@@ -617,6 +617,7 @@ bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
     stats->set_freed_count(now.values[5]);
     stats->set_live_samples(now.values[6]);
     stats->set_allocated_samples(now.values[7]);
+    stats->set_largest_allocation_bytes(totals.largest_size);
     uint64_t by_birth[kBirthBuckets];
     if (g_stacks.LiveBytesByBirth(stack_id, by_birth)) {
       uint32_t used = birth_bucket_count_;
