@@ -96,6 +96,10 @@ void AddHeldJson(const analysis::FileReport& file, Json* json) {
   oom["payload_count_at_end"] = JsonNumber(cause.payload_count_at_end);
   oom["payloads_accumulate"] = cause.payloads_accumulate;
   oom["rest_average_allocation_bytes"] = JsonNumber(cause.rest_average_allocation_bytes);
+  oom["base_request_rate_per_s"] = JsonNumber(cause.base_request_rate_per_s);
+  oom["heap_at_normal_load_bytes"] = JsonNumber(cause.heap_at_normal_load_bytes);
+  oom["heap_at_high_load_bytes"] = JsonNumber(cause.heap_at_high_load_bytes);
+  oom["high_load_intervals"] = cause.high_load_intervals;
   oom["load_correlation"] = JsonNumber(cause.load_correlation);
   oom["peak_request_rate_per_s"] = JsonNumber(cause.peak_request_rate_per_s);
   oom["fell_back_bytes"] = JsonNumber(cause.fell_back_bytes);

@@ -5,13 +5,13 @@
 #include <cstdio>
 
 #include "analysis.h"
+#include "answers.h"
 #include "byte_escape.h"
 #include "units.h"
 
 namespace clwleak::cli {
 namespace {
 
-using analysis::Classification;
 using analysis::FileReport;
 using analysis::FormatBytes;
 using analysis::FormatCount;
@@ -24,16 +24,6 @@ std::string PercentText(double fraction) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.1f%%", fraction * 100);
   return buffer;
-}
-
-std::string ClassificationWord(Classification classification) {
-  switch (classification) {
-    case Classification::kLeak: return "leak";
-    case Classification::kBounded: return "bounded";
-    case Classification::kInconclusive: return "inconclusive";
-    case Classification::kStable: return "stable";
-  }
-  return "stable";
 }
 
 // The function of a held stack's attributed frame, or its description when unsymbolized.
@@ -72,7 +62,7 @@ std::string HeldSiteLine(const HeldSite& held) {
   if (held.largest_allocation_bytes > 0) {
     line += ", largest " + FormatBytes(static_cast<double>(held.largest_allocation_bytes));
   }
-  return line + " [" + ClassificationWord(held.site.classification) + "]";
+  return line + " [" + analysis::ClassificationName(held.site.classification) + "]";
 }
 
 void WriteMoment(std::ostringstream& out, const Painter& paint, const FileReport& file,
@@ -142,8 +132,8 @@ std::string OomCauseText(const FileReport& file) {
   switch (cause.cause) {
     case OomCause::kNone: return "";
     case OomCause::kLeak:
-      return "unbounded memory growth (a leak) in " + EscapeBytes(file.leak.module) +
-             ": see the leak above";
+      return "unbounded memory growth (a leak) in " + EscapeBytes(file.leak.module) + ": " +
+             LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests);
     case OomCause::kLargePayloads: {
       if (!cause.payload) return "large task payloads";
       const HeldSite& payload = *cause.payload;
@@ -166,11 +156,14 @@ std::string OomCauseText(const FileReport& file) {
       return text;
     }
     case OomCause::kLoadSpikes:
-      return "memory grows with load and falls back: the heap follows the request rate "
-             "(correlation " + std::to_string(cause.load_correlation).substr(0, 4) +
-             ", up to " + FormatCount(static_cast<uint64_t>(cause.peak_request_rate_per_s)) +
-             " requests/s), peak heap " + FormatBytes(file.held.peak.heap_live_bytes) +
-             ", fell back by " + FormatBytes(cause.fell_back_bytes) + " by the end";
+      return "memory grows with load and falls back: heap " +
+             FormatBytes(cause.heap_at_high_load_bytes) + " at high load (up to " +
+             FormatCount(static_cast<uint64_t>(cause.peak_request_rate_per_s)) +
+             " requests/s) against " + FormatBytes(cause.heap_at_normal_load_bytes) +
+             " at normal load (" +
+             FormatCount(static_cast<uint64_t>(cause.base_request_rate_per_s)) +
+             " requests/s); peak heap " + FormatBytes(file.held.peak.heap_live_bytes) +
+             ", " + FormatBytes(cause.fell_back_bytes) + " below it at the end";
     case OomCause::kLimitTooSmall:
       return "memory limit too small for a steady workload: in use flat at " +
              PercentText(cause.in_use_of_limit) + " of the " +
@@ -228,6 +221,7 @@ void WritePostMortemHeadline(std::ostringstream& out, const Painter& paint,
         << (stretch.in_use_growth_bytes >= 0 ? "+" : "") << FormatBytes(stretch.in_use_growth_bytes)
         << ", heap " << (stretch.heap_growth_bytes >= 0 ? "+" : "")
         << FormatBytes(stretch.heap_growth_bytes);
+    if (stretch.grew.empty()) out << "; no stack grew";
     for (size_t i = 0; i < stretch.grew.size() && i < 3; ++i) {
       out << (i == 0 ? "; grew: " : ", ") << SiteName(stretch.grew[i]) << " +"
           << FormatBytes(stretch.grew[i].growth_bytes);

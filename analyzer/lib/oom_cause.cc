@@ -107,10 +107,30 @@ OomCauseReport JudgeOomCause(const FileReport& file) {
       cause.load_correlation = Correlation(rates, heap);
       cause.peak_request_rate_per_s = *std::max_element(rates.begin(), rates.end());
       cause.fell_back_bytes = peak_heap - heap.back();
-      if (cause.load_correlation >= kLoadCorrelation && peak_heap > 0 &&
-          peak_heap - low_heap >= kLoadRangeShare * peak_heap) {
-        cause.cause = OomCause::kLoadSpikes;
-        return cause;
+      // Levels rather than a fit: a stall and the catch-up after it (a scheduler, a GC pause)
+      // moves the measured rate a lot for one interval, which must not outweigh the whole run.
+      std::vector<double> sorted_rates = rates;
+      std::sort(sorted_rates.begin(), sorted_rates.end());
+      const double base_rate = sorted_rates[sorted_rates.size() / 4];
+      std::vector<double> normal, high;
+      for (size_t i = 0; i < rates.size(); ++i) {
+        if (rates[i] <= kNormalLoadRatio * base_rate) normal.push_back(heap[i]);
+        if (rates[i] >= kHighLoadRatio * base_rate) high.push_back(heap[i]);
+      }
+      auto median = [](std::vector<double> values) {
+        std::sort(values.begin(), values.end());
+        return values[values.size() / 2];
+      };
+      cause.base_request_rate_per_s = base_rate;
+      cause.high_load_intervals = high.size();
+      if (!normal.empty() && high.size() >= kMinHighLoadIntervals && base_rate > 0) {
+        cause.heap_at_normal_load_bytes = median(normal);
+        cause.heap_at_high_load_bytes = median(high);
+        if (cause.heap_at_high_load_bytes >= kHighLoadHeapRatio * cause.heap_at_normal_load_bytes &&
+            peak_heap - low_heap >= kLoadRangeShare * peak_heap) {
+          cause.cause = OomCause::kLoadSpikes;
+          return cause;
+        }
       }
     }
   }

@@ -10,9 +10,13 @@
 //            heap in blocks of kPayloadMinBytes or more on average, at least kPayloadRatio times
 //            the average live block of everything else;
 //   leak:    the run's verdict is `leak`;
-//   load spikes: over the run after its first tenth, heap live bytes follow the request rate
-//            (Pearson correlation at least kLoadCorrelation over at least kMinLoadPoints points)
-//            and move by at least kLoadRangeShare of their peak;
+//   load spikes: over the run after its first tenth (at least kMinLoadPoints intervals between
+//            the timeline's points: the request rate over each, the heap live bytes at its end),
+//            taking the rate's lower quartile as the normal load: the median heap over the
+//            intervals at high load (rate at least kHighLoadRatio times normal; at least
+//            kMinHighLoadIntervals of them) is at least kHighLoadHeapRatio times the median heap
+//            at normal load (rate at most kNormalLoadRatio times normal), and the heap moves by at
+//            least kLoadRangeShare of its peak;
 //   limit too small: memory in use at the end is at least kNearLimitShare of the limit, and over
 //            the second half of the run it stayed within kFlatShareOfLimit of the limit;
 //   undetermined: under pressure and none of the above.
@@ -27,7 +31,10 @@ inline constexpr double kNearLimitShare = 0.85;    // their "critical" utilizati
 inline constexpr double kPayloadShare = 0.40;
 inline constexpr double kPayloadMinBytes = 1024.0 * 1024.0;
 inline constexpr double kPayloadRatio = 8.0;
-inline constexpr double kLoadCorrelation = 0.7;
+inline constexpr double kHighLoadRatio = 1.5;
+inline constexpr double kNormalLoadRatio = 1.2;
+inline constexpr double kHighLoadHeapRatio = 1.5;
+inline constexpr size_t kMinHighLoadIntervals = 2;
 inline constexpr double kLoadRangeShare = 0.2;
 inline constexpr size_t kMinLoadPoints = 6;
 inline constexpr double kFlatShareOfLimit = 0.05;

@@ -227,10 +227,15 @@ struct OomCauseReport {
   double payload_count_at_end = 0;
   double rest_average_allocation_bytes = 0;
   bool payloads_accumulate = false;  // it held more of them at the end than one
-  // kLoadSpikes: correlation of heap live bytes with the request rate over the run, and how far
-  // the heap fell from its peak by the end.
-  double load_correlation = 0;
+  // kLoadSpikes: the normal request rate (lower quartile) and the peak one; the median heap at
+  // normal and at high load, and over how many intervals of high load; the correlation of the
+  // heap with the rate (for reference); how far the heap fell from its peak by the end.
+  double base_request_rate_per_s = 0;
   double peak_request_rate_per_s = 0;
+  double heap_at_normal_load_bytes = 0;
+  double heap_at_high_load_bytes = 0;
+  size_t high_load_intervals = 0;
+  double load_correlation = 0;
   double fell_back_bytes = 0;
   // kLimitTooSmall (and the post-mortem): memory in use at the end against the limit, and its
   // range over the second half of the run.
