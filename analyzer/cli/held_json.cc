@@ -90,8 +90,8 @@ void AddHeldJson(const analysis::FileReport& file, Json* json) {
   oom["cause"] = OomCauseName(cause.cause);
   oom["under_pressure"] = cause.under_pressure;
   oom["text"] = cause.cause == analysis::OomCause::kNone ? Json(nullptr) : Json(OomCauseText(file));
-  oom["fix"] = cause.cause == analysis::OomCause::kNone ? Json(nullptr)
-                                                        : Json(OomCauseFix(cause.cause));
+  oom["fix"] =
+      cause.cause == analysis::OomCause::kNone ? Json(nullptr) : Json(OomCauseFix(cause.cause));
   oom["payload"] = cause.payload ? HeldSiteJson(*cause.payload, false) : Json(nullptr);
   oom["payload_count_at_end"] = JsonNumber(cause.payload_count_at_end);
   oom["payloads_accumulate"] = cause.payloads_accumulate;

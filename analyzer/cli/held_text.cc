@@ -69,8 +69,7 @@ void WriteMoment(std::ostringstream& out, const Painter& paint, const FileReport
                  const HeldMoment& moment, const std::string& title) {
   out << "\n"
       << paint(title + " (" + WhenText(moment.seconds, moment.requests) + "; " +
-                   InUseText(file, moment) + "; heap " + FormatBytes(moment.heap_live_bytes) +
-                   "):",
+                   InUseText(file, moment) + "; heap " + FormatBytes(moment.heap_live_bytes) + "):",
                Style::kBold)
       << "\n";
   size_t rank = 0;
@@ -81,8 +80,9 @@ void WriteMoment(std::ostringstream& out, const Painter& paint, const FileReport
     out << "  by module:";
     const char* separator = " ";
     for (const analysis::HeldModule& module : moment.modules) {
-      out << separator << (module.module.empty() ? std::string("[unknown]") : EscapeBytes(module.module))
-          << " " << FormatBytes(module.live_bytes) << " (" << PercentText(module.share) << ")";
+      out << separator
+          << (module.module.empty() ? std::string("[unknown]") : EscapeBytes(module.module)) << " "
+          << FormatBytes(module.live_bytes) << " (" << PercentText(module.share) << ")";
       separator = ", ";
     }
     out << "\n";
@@ -93,8 +93,10 @@ void WriteMoment(std::ostringstream& out, const Painter& paint, const FileReport
 
 std::string EndingPhrase(analysis::Ending ending) {
   switch (ending) {
-    case analysis::Ending::kNormal: return "exited normally";
-    case analysis::Ending::kExec: return "replaced its image by exec";
+    case analysis::Ending::kNormal:
+      return "exited normally";
+    case analysis::Ending::kExec:
+      return "replaced its image by exec";
     case analysis::Ending::kNoFinalSnapshot:
       return "did not exit normally: no final snapshot (killed by SIGKILL, as the OOM killer does "
              "(exit 137), or still running)";
@@ -107,22 +109,32 @@ std::string EndingPhrase(analysis::Ending ending) {
 
 std::string EndingName(analysis::Ending ending) {
   switch (ending) {
-    case analysis::Ending::kNormal: return "normal";
-    case analysis::Ending::kExec: return "exec";
-    case analysis::Ending::kNoFinalSnapshot: return "no_final_snapshot";
-    case analysis::Ending::kCutMidRecord: return "cut_mid_record";
+    case analysis::Ending::kNormal:
+      return "normal";
+    case analysis::Ending::kExec:
+      return "exec";
+    case analysis::Ending::kNoFinalSnapshot:
+      return "no_final_snapshot";
+    case analysis::Ending::kCutMidRecord:
+      return "cut_mid_record";
   }
   return "normal";
 }
 
 std::string OomCauseName(OomCause cause) {
   switch (cause) {
-    case OomCause::kNone: return "none";
-    case OomCause::kLeak: return "leak";
-    case OomCause::kLargePayloads: return "large_payloads";
-    case OomCause::kLoadSpikes: return "load_spikes";
-    case OomCause::kLimitTooSmall: return "limit_too_small";
-    case OomCause::kUndetermined: return "undetermined";
+    case OomCause::kNone:
+      return "none";
+    case OomCause::kLeak:
+      return "leak";
+    case OomCause::kLargePayloads:
+      return "large_payloads";
+    case OomCause::kLoadSpikes:
+      return "load_spikes";
+    case OomCause::kLimitTooSmall:
+      return "limit_too_small";
+    case OomCause::kUndetermined:
+      return "undetermined";
   }
   return "none";
 }
@@ -130,7 +142,8 @@ std::string OomCauseName(OomCause cause) {
 std::string OomCauseText(const FileReport& file) {
   const analysis::OomCauseReport& cause = file.cause;
   switch (cause.cause) {
-    case OomCause::kNone: return "";
+    case OomCause::kNone:
+      return "";
     case OomCause::kLeak:
       return "unbounded memory growth (a leak) in " + EscapeBytes(file.leak.module) + ": " +
              LeakRateText(file.leak.per_n_requests, file.leak.per_hour, file.per_requests);
@@ -140,12 +153,11 @@ std::string OomCauseText(const FileReport& file) {
       const double largest = payload.largest_allocation_bytes > 0
                                  ? static_cast<double>(payload.largest_allocation_bytes)
                                  : payload.live_bytes / payload.live_count;
-      std::string text = "large task payloads: largest allocation " + FormatBytes(largest) +
-                         " in " + SiteName(payload) + "; it held " +
-                         FormatBytes(payload.live_bytes) + " (" + PercentText(payload.share) +
-                         " of the heap) in " +
-                         FormatCount(static_cast<uint64_t>(payload.live_count + 0.5)) +
-                         " allocations";
+      std::string text =
+          "large task payloads: largest allocation " + FormatBytes(largest) + " in " +
+          SiteName(payload) + "; it held " + FormatBytes(payload.live_bytes) + " (" +
+          PercentText(payload.share) + " of the heap) in " +
+          FormatCount(static_cast<uint64_t>(payload.live_count + 0.5)) + " allocations";
       if (cause.rest_average_allocation_bytes > 0) {
         text += ", the rest average " + FormatBytes(cause.rest_average_allocation_bytes);
       }
@@ -162,8 +174,8 @@ std::string OomCauseText(const FileReport& file) {
              " requests/s) against " + FormatBytes(cause.heap_at_normal_load_bytes) +
              " at normal load (" +
              FormatCount(static_cast<uint64_t>(cause.base_request_rate_per_s)) +
-             " requests/s); peak heap " + FormatBytes(file.held.peak.heap_live_bytes) +
-             ", " + FormatBytes(cause.fell_back_bytes) + " below it at the end";
+             " requests/s); peak heap " + FormatBytes(file.held.peak.heap_live_bytes) + ", " +
+             FormatBytes(cause.fell_back_bytes) + " below it at the end";
     case OomCause::kLimitTooSmall:
       return "memory limit too small for a steady workload: in use flat at " +
              PercentText(cause.in_use_of_limit) + " of the " +
@@ -178,7 +190,8 @@ std::string OomCauseText(const FileReport& file) {
 
 std::string OomCauseFix(OomCause cause) {
   switch (cause) {
-    case OomCause::kNone: return "";
+    case OomCause::kNone:
+      return "";
     case OomCause::kLeak:
       return "bound or release what the leaking site keeps (a bounded LRU cache, free per "
              "request); raising the limit only delays the kill";
@@ -230,14 +243,22 @@ void WritePostMortemHeadline(std::ostringstream& out, const Painter& paint,
   }
   if (held.end.valid && !held.end.sites.empty()) {
     const HeldSite& top = held.end.sites.front();
-    out << "[clw] Memory held: " << FormatBytes(top.live_bytes) << " ("
-        << PercentText(top.share) << " of the heap) by " << EscapeBytes(analysis::DescribeSite(top.site));
+    out << "[clw] Memory held: " << FormatBytes(top.live_bytes) << " (" << PercentText(top.share)
+        << " of the heap) by " << EscapeBytes(analysis::DescribeSite(top.site));
     if (!held.end.modules.empty()) {
       const analysis::HeldModule& module = held.end.modules.front();
-      out << "; module " << (module.module.empty() ? std::string("[unknown]") : EscapeBytes(module.module))
-          << " " << FormatBytes(module.live_bytes) << " (" << PercentText(module.share) << ")";
+      out << "; module "
+          << (module.module.empty() ? std::string("[unknown]") : EscapeBytes(module.module)) << " "
+          << FormatBytes(module.live_bytes) << " (" << PercentText(module.share) << ")";
     }
     out << "\n";
+  }
+  if (held.peak.valid && !held.peak_is_end && !held.peak.sites.empty()) {
+    const HeldSite& top = held.peak.sites.front();
+    out << "[clw] At the peak (" << WhenText(held.peak.seconds, held.peak.requests)
+        << "): " << InUseText(file, held.peak) << "; held most: " << FormatBytes(top.live_bytes)
+        << " (" << PercentText(top.share) << ") by "
+        << EscapeBytes(analysis::DescribeSite(top.site)) << "\n";
   }
   if (file.cause.cause == OomCause::kNone) {
     out << "[clw] Cause: not near its limit at its last snapshot (" << InUseText(file, held.end)

@@ -118,11 +118,10 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
     }
     recorder.Observe(snapshot, header.start_monotonic_ns());
     held_requests = std::max(held_requests, static_cast<double>(snapshot.requests()));
-    held.Observe(snapshot,
-                 snapshot.monotonic_ns() > header.start_monotonic_ns()
-                     ? static_cast<double>(snapshot.monotonic_ns() - header.start_monotonic_ns()) * 1e-9
-                     : 0.0,
-                 held_requests);
+    const uint64_t since_start = snapshot.monotonic_ns() > header.start_monotonic_ns()
+                                     ? snapshot.monotonic_ns() - header.start_monotonic_ns()
+                                     : 0;
+    held.Observe(snapshot, static_cast<double>(since_start) * 1e-9, held_requests);
     if (snapshot.has_cgroup_memory_current()) {
       in_use_source = snapshot.memory_in_use_source().empty() ? "cgroup memory.current"
                                                               : snapshot.memory_in_use_source();
@@ -512,7 +511,8 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   std::sort(file.sites.begin(), file.sites.end(), WorseSite);
 
   // What held the memory, how the process ended, and what pressed on its limit.
-  file.ending = EndingOf(file.complete, status == ReadStatus::kTruncated, file.exec_ending.has_value());
+  file.ending =
+      EndingOf(file.complete, status == ReadStatus::kTruncated, file.exec_ending.has_value());
   FillHeldMemory(held, &file);
   file.cause = JudgeOomCause(file);
 

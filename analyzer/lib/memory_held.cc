@@ -20,16 +20,15 @@ HeldState HeldMemoryTracker::Snapshot(const std::unordered_map<uint32_t, HeldCou
   return state;
 }
 
-void HeldMemoryTracker::Observe(const proto::Snapshot& snapshot, double seconds,
-                                double requests) {
+void HeldMemoryTracker::Observe(const proto::Snapshot& snapshot, double seconds, double requests) {
   Change change;
   change.facts.valid = true;
   change.facts.snapshot_index = observed_++;
   change.facts.seconds = seconds;
   change.facts.requests = requests;
-  change.facts.in_use_bytes = static_cast<double>(
-      snapshot.has_cgroup_memory_current() ? snapshot.cgroup_memory_current()
-                                           : snapshot.rss_bytes());
+  change.facts.in_use_bytes =
+      static_cast<double>(snapshot.has_cgroup_memory_current() ? snapshot.cgroup_memory_current()
+                                                               : snapshot.rss_bytes());
   change.facts.heap_live_bytes = static_cast<double>(snapshot.heap_live_bytes());
   change.stacks.reserve(static_cast<size_t>(snapshot.stacks_size()));
   for (const proto::StackStats& stats : snapshot.stacks()) {
@@ -114,7 +113,8 @@ HeldMoment MakeMoment(const HeldState& state, const FileReport& file,
   }
   std::vector<std::pair<uint32_t, HeldCounters>> order = state.stacks;
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    if (a.second.live_bytes != b.second.live_bytes) return a.second.live_bytes > b.second.live_bytes;
+    if (a.second.live_bytes != b.second.live_bytes)
+      return a.second.live_bytes > b.second.live_bytes;
     return a.first < b.first;
   });
   std::map<std::string, HeldModule> modules;
@@ -137,11 +137,10 @@ HeldMoment MakeMoment(const HeldState& state, const FileReport& file,
     module.share = heap > 0 ? module.live_bytes / heap : 0;
     moment.modules.push_back(module);
   }
-  std::sort(moment.modules.begin(), moment.modules.end(),
-            [](const HeldModule& a, const HeldModule& b) {
-              return a.live_bytes != b.live_bytes ? a.live_bytes > b.live_bytes
-                                                  : a.module < b.module;
-            });
+  std::sort(
+      moment.modules.begin(), moment.modules.end(), [](const HeldModule& a, const HeldModule& b) {
+        return a.live_bytes != b.live_bytes ? a.live_bytes > b.live_bytes : a.module < b.module;
+      });
   if (moment.modules.size() > kHeldTop) moment.modules.resize(kHeldTop);
   return moment;
 }
@@ -154,11 +153,13 @@ void FillHeldMemory(const HeldMemoryTracker& tracker, FileReport* file) {
   const HeldState end = tracker.End();
   held.end = MakeMoment(end, *file, sites);
   held.peak = MakeMoment(tracker.Peak(), *file, sites);
-  held.peak_is_end = tracker.Peak().valid && end.valid &&
-                     tracker.Peak().snapshot_index == end.snapshot_index;
+  held.peak_is_end =
+      tracker.Peak().valid && end.valid && tracker.Peak().snapshot_index == end.snapshot_index;
   for (const auto& entry : tracker.Peak().stacks) {
     if (entry.second.largest_allocation_bytes > 0) held.largest_recorded = true;
+    held.peak_live_bytes_by_stack.emplace_back(entry.first, entry.second.live_bytes);
   }
+  std::sort(held.peak_live_bytes_by_stack.begin(), held.peak_live_bytes_by_stack.end());
   for (const auto& entry : end.stacks) {
     if (entry.second.largest_allocation_bytes > 0) held.largest_recorded = true;
   }

@@ -26,8 +26,8 @@
 
 namespace clwleak::analysis {
 
-inline constexpr double kPressureShare = 0.70;     // the operators' "warning" utilization
-inline constexpr double kNearLimitShare = 0.85;    // their "critical" utilization
+inline constexpr double kPressureShare = 0.70;   // the operators' "warning" utilization
+inline constexpr double kNearLimitShare = 0.85;  // their "critical" utilization
 inline constexpr double kPayloadShare = 0.40;
 inline constexpr double kPayloadMinBytes = 1024.0 * 1024.0;
 inline constexpr double kPayloadRatio = 8.0;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "classification.h"
@@ -205,6 +206,8 @@ struct HeldMemoryReport {
   bool peak_is_end = false;
   FinalStretch final_stretch;
   bool largest_recorded = false;  // the file records the largest allocation per stack
+  // Every stack's live bytes at the peak (those holding memory then), by stack id, ascending.
+  std::vector<std::pair<uint32_t, double>> peak_live_bytes_by_stack;
 };
 
 // Why a process ran out of memory (or came close), in the operators' terms (oom_cause.h).

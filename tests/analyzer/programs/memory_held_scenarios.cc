@@ -116,7 +116,8 @@ void Serve(Work work) {
   clwleak_request_done();
 }
 
-// One stretch of a run: requests at `per_second` for `seconds`, then `after` (e.g. print the truth).
+// One stretch of a run: requests at `per_second` for `seconds`, then `after` (e.g. print the
+// truth).
 struct Phase {
   double seconds;
   double per_second;
@@ -165,7 +166,8 @@ int PileUp() {
       ++loaded;
     }
   };
-  Run({{4.0, 5000, [&] {
+  Run({{4.0, 5000,
+        [&] {
           PrintTruth("pile-up", "load_full_payload", 6.0 * payload, "end", "large_payloads");
         }},
        Finish(5000)},
@@ -184,8 +186,7 @@ int OneHuge() {
     }
   };
   auto truth = [&] {
-    PrintTruth("one-huge", "load_full_payload", payload, g_hold ? "end" : "peak",
-               "large_payloads");
+    PrintTruth("one-huge", "load_full_payload", payload, g_hold ? "end" : "peak", "large_payloads");
   };
   if (g_hold) {
     Run({{1.25, 5000, truth}, Finish(5000)}, work);
@@ -210,7 +211,8 @@ int Burst() {
     }
   };
   Run({{2.0, 200, [&] { rate = 1600; }},
-       {2.0, 1600, [&] {
+       {2.0, 1600,
+        [&] {
           peak_bytes = static_cast<double>(g_in_flight.size()) * buffer;
           rate = 200;
         }},
@@ -238,9 +240,10 @@ int Flat(double limit_bytes) {
     g_working_set[i] = fresh;
   };
   Run({{0.5, 1e6, nullptr},
-       {4.0, 2000, [&] {
-          PrintTruth("flat", "working_set_block",
-                     static_cast<double>(g_working_set.size()) * block, "end", "limit_too_small");
+       {4.0, 2000,
+        [&] {
+          PrintTruth("flat", "working_set_block", static_cast<double>(g_working_set.size()) * block,
+                     "end", "limit_too_small");
         }},
        Finish(2000)},
       work);
@@ -249,7 +252,8 @@ int Flat(double limit_bytes) {
 
 int Leak() {
   const size_t bytes = 2000;
-  Run({{4.0, 10000, [&] {
+  Run({{4.0, 10000,
+        [&] {
           PrintTruth("leak", "leak_per_request", static_cast<double>(g_requests) * bytes, "end",
                      "leak", " holder_bytes_per_request=2000");
         }},
