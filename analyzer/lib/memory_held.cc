@@ -31,19 +31,27 @@ void HeldMemoryTracker::Observe(const proto::Snapshot& snapshot, double seconds,
                                                                : snapshot.rss_bytes());
   change.facts.heap_live_bytes = static_cast<double>(snapshot.heap_live_bytes());
   change.stacks.reserve(static_cast<size_t>(snapshot.stacks_size()));
+  const bool new_peak = !peak_facts_.valid || change.facts.in_use_bytes > peak_facts_.in_use_bytes;
   for (const proto::StackStats& stats : snapshot.stacks()) {
     HeldCounters counters;
     counters.live_bytes = static_cast<double>(stats.live_bytes());
     counters.live_count = static_cast<double>(stats.live_count());
     counters.largest_allocation_bytes = stats.largest_allocation_bytes();
-    current_[stats.stack_id()] = counters;
+    HeldCounters& slot = current_[stats.stack_id()];
+    if (peak_lazy_ && !new_peak) undo_.emplace_back(stats.stack_id(), slot);
+    slot = counters;
     change.stacks.emplace_back(stats.stack_id(), counters);
   }
   current_facts_ = change.facts;
-  // The peak: the most memory in use; the first snapshot that reached it. Copies the holders
-  // only when a new peak is reached.
-  if (!peak_.valid || change.facts.in_use_bytes > peak_.in_use_bytes) {
-    peak_ = Snapshot(current_, change.facts);
+  // The peak: the most memory in use; the first snapshot that reached it.
+  if (new_peak) {
+    peak_facts_ = change.facts;
+    peak_lazy_ = true;
+    undo_.clear();
+  } else if (peak_lazy_ && undo_.size() > current_.size()) {
+    peak_ = Peak();
+    peak_lazy_ = false;
+    undo_.clear();
   }
   // The first observed snapshot is the base of the final stretch until there are more.
   if (observed_ == 1) {
@@ -62,6 +70,13 @@ void HeldMemoryTracker::Observe(const proto::Snapshot& snapshot, double seconds,
 HeldState HeldMemoryTracker::End() const {
   if (observed_ == 0) return HeldState{};
   return Snapshot(current_, current_facts_);
+}
+
+HeldState HeldMemoryTracker::Peak() const {
+  if (!peak_lazy_) return peak_;
+  std::unordered_map<uint32_t, HeldCounters> stacks = current_;
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) stacks[it->first] = it->second;
+  return Snapshot(stacks, peak_facts_);
 }
 
 HeldState HeldMemoryTracker::BeforeEnd() const {
@@ -152,10 +167,10 @@ void FillHeldMemory(const HeldMemoryTracker& tracker, FileReport* file) {
   HeldMemoryReport& held = file->held;
   const HeldState end = tracker.End();
   held.end = MakeMoment(end, *file, sites);
-  held.peak = MakeMoment(tracker.Peak(), *file, sites);
-  held.peak_is_end =
-      tracker.Peak().valid && end.valid && tracker.Peak().snapshot_index == end.snapshot_index;
-  for (const auto& entry : tracker.Peak().stacks) {
+  const HeldState peak = tracker.Peak();
+  held.peak = MakeMoment(peak, *file, sites);
+  held.peak_is_end = peak.valid && end.valid && peak.snapshot_index == end.snapshot_index;
+  for (const auto& entry : peak.stacks) {
     if (entry.second.largest_allocation_bytes > 0) held.largest_recorded = true;
     held.peak_live_bytes_by_stack.emplace_back(entry.first, entry.second.live_bytes);
   }

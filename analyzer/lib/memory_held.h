@@ -2,6 +2,10 @@
 // peak (the snapshot with the most memory in use), and what grew over the last few snapshots
 // before the end. HeldMemoryTracker follows the snapshots the analysis observes (bounded memory:
 // the stacks' current counters, one copy at the peak, and the changes of the last few snapshots);
+// The peak is kept lazily: from a new peak on, each change records the value it replaced, and the
+// peak is rebuilt from the current counters by undoing them; once the record holds as many
+// changes as there are stacks it is made into a copy (so time and memory stay linear in the
+// changes read, whatever the shape of the run).
 // FillHeldMemory turns what it kept into the report's HeldMemoryReport (report.h), naming each
 // stack by its site. Called by analysis.cc; not thread-safe (one tracker per file).
 #pragma once
@@ -46,7 +50,7 @@ class HeldMemoryTracker {
   void Observe(const proto::Snapshot& snapshot, double seconds, double requests);
 
   HeldState End() const;
-  const HeldState& Peak() const { return peak_; }
+  HeldState Peak() const;
   // The state `final_snapshots` snapshots before the end (the first observed one when the file
   // has fewer); invalid when fewer than two snapshots were observed.
   HeldState BeforeEnd() const;
@@ -66,7 +70,10 @@ class HeldMemoryTracker {
   std::unordered_map<uint32_t, HeldCounters> lagged_;
   HeldState lagged_facts_;
   std::deque<Change> recent_;  // the changes of the last final_snapshots snapshots
-  HeldState peak_;
+  HeldState peak_facts_;       // without stacks
+  HeldState peak_;             // the peak's copy, once made (see above)
+  bool peak_lazy_ = false;     // the peak is current_ with undo_ undone
+  std::vector<std::pair<uint32_t, HeldCounters>> undo_;  // values replaced since the peak
 };
 
 // How many stacks and modules each held-memory list keeps.

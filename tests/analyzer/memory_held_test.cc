@@ -42,7 +42,7 @@ TEST(HeldMemoryTracker, PeakEndAndFinalStretch) {
   tracker.Observe(MakeSnapshot(2500, {{2, 80}}), 4, 40);
   tracker.Observe(MakeSnapshot(2900, {{2, 200}}), 5, 50);
 
-  const HeldState& peak = tracker.Peak();
+  const HeldState peak = tracker.Peak();
   ASSERT_TRUE(peak.valid);
   EXPECT_EQ(peak.snapshot_index, 1u);
   EXPECT_EQ(peak.seconds, 2);
@@ -61,6 +61,29 @@ TEST(HeldMemoryTracker, PeakEndAndFinalStretch) {
   EXPECT_EQ(before.in_use_bytes, 2000);
   EXPECT_EQ(LiveOf(before, 1), 0u);
   EXPECT_EQ(LiveOf(before, 2), 50u);
+}
+
+// An early peak and many changes after it: the peak is kept (made into a copy once the changes
+// outnumber the stacks), and a later, higher peak replaces it.
+TEST(HeldMemoryTracker, EarlyPeakSurvivesManyLaterChanges) {
+  HeldMemoryTracker tracker(3);
+  tracker.Observe(MakeSnapshot(5000, {{1, 1000}, {2, 2000}, {3, 3000}}), 0, 0);
+  for (uint64_t i = 1; i <= 20; ++i) {
+    tracker.Observe(MakeSnapshot(1000 + i, {{i % 3 + 1, i}, {10 + i, 7}}), static_cast<double>(i),
+                    0);
+  }
+  HeldState peak = tracker.Peak();
+  EXPECT_EQ(peak.snapshot_index, 0u);
+  EXPECT_EQ(peak.stacks.size(), 3u);
+  EXPECT_EQ(LiveOf(peak, 1), 1000u);
+  EXPECT_EQ(LiveOf(peak, 2), 2000u);
+  EXPECT_EQ(LiveOf(peak, 3), 3000u);
+  EXPECT_EQ(LiveOf(peak, 11), 0u);
+  tracker.Observe(MakeSnapshot(9000, {{1, 50}}), 21, 0);
+  peak = tracker.Peak();
+  EXPECT_EQ(peak.snapshot_index, 21u);
+  EXPECT_EQ(LiveOf(peak, 1), 50u);
+  EXPECT_EQ(LiveOf(peak, 30), 7u);
 }
 
 TEST(HeldMemoryTracker, ShortFilesHaveNoFinalStretch) {
