@@ -37,7 +37,7 @@ inline constexpr double kHighLoadHeapRatio = 1.5;
 inline constexpr size_t kMinHighLoadIntervals = 2;
 inline constexpr double kLoadRangeShare = 0.2;
 inline constexpr size_t kMinLoadPoints = 6;
-inline constexpr double kFlatShareOfLimit = 0.05;
+inline constexpr double kFlatShareOfLimit = 0.10;
 
 // How the file ended (Ending in report.h) from what the reader saw.
 Ending EndingOf(bool complete, bool cut_mid_record, bool exec);

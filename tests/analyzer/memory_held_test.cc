@@ -205,7 +205,7 @@ TEST(JudgeOomCause, LimitTooSmallWhenFlatNearIt) {
   EXPECT_EQ(JudgeOomCause(file).cause, OomCause::kLimitTooSmall);
   // Growing through the second half: not flat.
   for (size_t i = 10; i < file.timeline.size(); ++i) {
-    file.timeline[i].in_use_bytes = (100 + static_cast<double>(i)) * mib;
+    file.timeline[i].in_use_bytes = (90 + 2 * static_cast<double>(i)) * mib;
   }
   EXPECT_EQ(JudgeOomCause(file).cause, OomCause::kUndetermined);
 }

@@ -118,10 +118,13 @@ void Serve(Work work) {
 
 // One stretch of a run: requests at `per_second` for `seconds`, then `after` (e.g. print the
 // truth).
+// With `done`, the phase lasts at least `seconds` and until done() (on a loaded machine the
+// requests a phase is timed for may come late).
 struct Phase {
   double seconds;
   double per_second;
   std::function<void()> after;
+  std::function<bool()> done = nullptr;
 };
 
 // Serves the phases in order, each request doing `work`. Every request of a scenario goes through
@@ -133,7 +136,7 @@ void Run(const std::vector<Phase>& phases, Work work) {
     long served = 0;
     while (true) {
       const double elapsed = Now() - start;
-      if (elapsed >= phase.seconds) break;
+      if (elapsed >= phase.seconds && (!phase.done || phase.done())) break;
       if (served < elapsed * phase.per_second) {
         Serve(work);
         ++served;
@@ -145,8 +148,11 @@ void Run(const std::vector<Phase>& phases, Work work) {
   }
 }
 
+// Prints the truth once a snapshot in the file shows it (so that a kill right after cannot lose
+// it).
 void PrintTruth(const char* scenario, const char* holder, double bytes, const char* at,
                 const char* cause, const char* extra = "") {
+  clwleak_snapshot_now();
   printf("scenario=%s holder_function=%s holder_bytes=%.0f at=%s cause=%s requests=%ld%s\n",
          scenario, holder, bytes, at, cause, g_requests, extra);
   fflush(stdout);
@@ -167,9 +173,8 @@ int PileUp() {
     }
   };
   Run({{4.0, 5000,
-        [&] {
-          PrintTruth("pile-up", "load_full_payload", 6.0 * payload, "end", "large_payloads");
-        }},
+        [&] { PrintTruth("pile-up", "load_full_payload", 6.0 * payload, "end", "large_payloads"); },
+        [&] { return loaded == 6; }},
        Finish(5000)},
       work);
   return 0;
@@ -189,10 +194,11 @@ int OneHuge() {
     PrintTruth("one-huge", "load_full_payload", payload, g_hold ? "end" : "peak", "large_payloads");
   };
   if (g_hold) {
-    Run({{1.25, 5000, truth}, Finish(5000)}, work);
+    Run({{1.25, 5000, truth, [&] { return loaded; }}, Finish(5000)}, work);
     return 0;
   }
-  Run({{1.25, 5000, truth}, {1.5, 5000, [&] { free(huge); }}, Finish(5000)}, work);
+  Run({{1.25, 5000, truth, [&] { return loaded; }}, {1.5, 5000, [&] { free(huge); }}, Finish(5000)},
+      work);
   return 0;
 }
 
@@ -215,7 +221,8 @@ int Burst() {
         [&] {
           peak_bytes = static_cast<double>(g_in_flight.size()) * buffer;
           rate = 200;
-        }},
+        },
+        [&] { return g_in_flight.size() >= 400; }},
        {2.0, 200, [&] { PrintTruth("burst", "handle_task", peak_bytes, "peak", "load_spikes"); }},
        Finish(200)},
       work);
@@ -239,7 +246,7 @@ int Flat(double limit_bytes) {
     free(g_working_set[i]);
     g_working_set[i] = fresh;
   };
-  Run({{0.5, 1e6, nullptr},
+  Run({{0.5, 1e6, nullptr, [&] { return !growing; }},
        {4.0, 2000,
         [&] {
           PrintTruth("flat", "working_set_block", static_cast<double>(g_working_set.size()) * block,
