@@ -32,6 +32,16 @@ void SeedThread(ThreadState& thread) {
   thread.sampler_ready = true;
 }
 
+}  // namespace
+
+void ReseedThreadAfterFork() {
+  if (!t_thread.sampler_ready) return;  // its first sampled event seeds it
+  SeedThread(t_thread);
+  t_thread.bytes_until_sample = t_thread.intervals.Next(g_config.sample_rate);
+}
+
+namespace {
+
 void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight, uint32_t birth) {
   uint32_t id = CaptureSampleStack(AllocationKind::kHeap, weight.bytes);
   if (id == StackTable::kInvalidId) return;

@@ -103,6 +103,8 @@ void RestoreHeapBlock(void* pointer, const AllocationRecord& record);
 // single-threaded (SnapshotWriter::Poll). Called after each recorded heap sample, with a BusyScope
 // held; never from a mapping hook (an allocator may map memory holding its own lock).
 void PollWriter();
+// In a forked child (atfork): the forking thread draws its sample intervals from a seed of its own.
+void ReseedThreadAfterFork();
 
 // Defined by runtime.cc: writes the final snapshot before _exit, _Exit or exit_group ends the
 // process without running destructors (exit_hooks.cc), when that is safe (see there).

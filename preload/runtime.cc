@@ -39,6 +39,7 @@
 #include "snapshot_writer.h"
 #include "stack_cache.h"
 #include "unload_check.h"
+#include "unwind_fork_gate.h"
 #include "unwinder.h"
 
 // The public header's macros would rewrite the definitions below; its declarations still check
@@ -61,6 +62,7 @@ void Disable() { g_runtime_state.store(kDisabled, std::memory_order_release); }
 
 void PrepareFork() {
   if (g_writer == nullptr) return;
+  UnwindForkGate::CloseForFork();  // first: the threads it waits for hold none of the locks below
   g_writer->PrepareFork();
   g_mappings.LockForFork();
 }
@@ -69,6 +71,7 @@ void ParentAfterFork() {
   if (g_writer == nullptr) return;
   g_mappings.UnlockAfterFork();
   g_writer->ParentAfterFork();
+  UnwindForkGate::OpenAfterFork();
 }
 
 void ChildAfterFork() {
@@ -77,6 +80,10 @@ void ChildAfterFork() {
   g_mappings.UnlockAfterFork();
   g_stacks.AbandonUnpublishedAfterFork();
   ResetCounterShardsInChild();
+  UnwindForkGate::ResetInChild();
+  // A child draws its own sample intervals: siblings forked from one parent would otherwise sample
+  // the same allocations of the same code, and their samples would not be independent.
+  ReseedThreadAfterFork();
   // The child's file counts the requests the child serves, not its parent's.
   g_requests.store(0, std::memory_order_relaxed);
   const bool follow = g_config.children == ChildPolicy::kFollow &&

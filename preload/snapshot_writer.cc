@@ -16,8 +16,10 @@
 
 #include "address_budget.h"
 #include "capture.h"
+#include "format_limits.h"
 #include "output_file.h"
 #include "real_functions.h"
+#include "snapshot_schedule.h"
 #include "stack_cache.h"
 
 #ifndef CLWLEAK_VERSION
@@ -27,19 +29,16 @@
 namespace clwleak {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
-constexpr int kZstdLevel = 3;
 // A snapshot is a few KiB. Level 3's parameters for a stream of unknown length (a 2 MiB window,
 // 768 KiB of match tables) reserve 3.5 MiB and zero the tables at the first write; a 128 KiB
 // window still holds many snapshots back, and with 128 KiB tables the files come out the same
 // size (measured within 0.5%) for 0.5 MiB less peak RSS and 0.4 ms less once per process.
-constexpr int kZstdWindowLog = 17;
-constexpr int kZstdTableLog = 15;
+constexpr format::CompressionSettings kCompression = {/*level=*/3, /*window_log=*/17,
+                                                      /*table_log=*/15};
 constexpr uint64_t kRequestTimeoutNs = 10ull * 1000 * 1000 * 1000;
 constexpr uint64_t kFinishTimeoutNs = 5ull * 1000 * 1000 * 1000;
 constexpr int kHighDescriptor = 900;  // below the usual 1024 soft limit
 constexpr uint64_t kSymbolizeTimeoutNs = 2ull * 1000 * 1000 * 1000;
-constexpr uint64_t kFirstSnapshotPeriodNs = 10ull * 1000 * 1000;
 constexpr size_t kLimitedWriterStackBytes = 2u << 20;
 
 timespec MonotonicDeadline(uint64_t deadline_ns) {
@@ -58,14 +57,6 @@ void InitMonotonicCondition(pthread_cond_t* condition) {
 }
 
 uint64_t FixedPointToCount(uint64_t count_fp) { return (count_fp + kCountScale / 2) / kCountScale; }
-
-void AppendVarint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
 
 }  // namespace
 
@@ -175,14 +166,13 @@ void SnapshotWriter::Run() {
 }
 
 void SnapshotWriter::ScheduleFirstSnapshot() {
-  period_ns_ = kFirstSnapshotPeriodNs < g_config.interval_nanos ? kFirstSnapshotPeriodNs
-                                                                : g_config.interval_nanos;
+  period_ns_ = format::FirstSnapshotPeriod(g_config.interval_nanos);
   next_deadline_ns_ = start_monotonic_ns_ + period_ns_;
 }
 
 void SnapshotWriter::ScheduleNextSnapshot(uint64_t now) {
   while (next_deadline_ns_ <= now) {
-    period_ns_ = period_ns_ * 2 < g_config.interval_nanos ? period_ns_ * 2 : g_config.interval_nanos;
+    period_ns_ = format::NextSnapshotPeriod(period_ns_, g_config.interval_nanos);
     next_deadline_ns_ += period_ns_;
   }
 }
@@ -346,7 +336,7 @@ void SnapshotWriter::ResetFileState() {
   birth_buckets_emitted_ = 0;
   for (uint32_t i = 0; i < birth_bucket_count_; ++i) birth_buckets_[i].requests = 0;
   stacks_emitted_ = 0;
-  emitted_counters_.clear();
+  listed_stacks_.Clear();
   frame_ids_.clear();
   pending_.Clear();
   symbolizer_.ForgetEmitted();
@@ -366,8 +356,7 @@ bool SnapshotWriter::StillOwnsFile(bool* removed) const {
 void SnapshotWriter::CloseFile() {
   if (StillOwnsFile()) close(fd_);
   fd_ = -1;
-  if (zstd_ != nullptr) ZSTD_freeCCtx(zstd_);
-  zstd_ = nullptr;
+  encoder_.Stop();
 }
 
 void SnapshotWriter::FailOutput(const char* what) {
@@ -452,23 +441,18 @@ bool SnapshotWriter::EnsureFileOpen() {
   }
   file_device_ = created_file.st_dev;
   file_inode_ = created_file.st_ino;
-  zstd_ = ZSTD_createCCtx();
-  if (zstd_ == nullptr) {
+  if (encoder_.Start(kCompression, &SnapshotWriter::WriteToFile, this) != format::EncodeStatus::kOk) {
     errno = ENOMEM;
     FailOutput("cannot start compression for");
     return false;
   }
-  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_compressionLevel, kZstdLevel);
-  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_windowLog, kZstdWindowLog);
-  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_hashLog, kZstdTableLog);
-  ZSTD_CCtx_setParameter(zstd_, ZSTD_c_chainLog, kZstdTableLog);
   proto::Header header;
   BuildHeader(&header);
   return AppendMessage(header);
 }
 
 void SnapshotWriter::BuildHeader(proto::Header* header) const {
-  header->set_format_version(kFormatVersion);
+  header->set_format_version(format::kFormatVersion);
   header->set_clwleak_version(CLWLEAK_VERSION);
   header->set_pid(static_cast<uint32_t>(getpid()));
   header->set_ppid(static_cast<uint32_t>(getppid()));
@@ -538,7 +522,7 @@ void SnapshotWriter::UpdateBirthBuckets(proto::Snapshot* snapshot) {
   if (birth_bucket_count_ == 0) birth_buckets_[birth_bucket_count_++] = {start_monotonic_ns_, 0};
   const uint64_t now = snapshot->monotonic_ns();
   if (birth_bucket_count_ < kBirthBuckets &&
-      BirthBucketDue(now, birth_buckets_[birth_bucket_count_ - 1].monotonic_ns,
+      format::BirthBucketDue(now, birth_buckets_[birth_bucket_count_ - 1].monotonic_ns,
                      start_monotonic_ns_)) {
     birth_buckets_[birth_bucket_count_++] = {now, snapshot->requests()};
     g_birth_bucket.store(birth_bucket_count_ - 1, std::memory_order_relaxed);
@@ -564,7 +548,6 @@ void SnapshotWriter::DefineNewStacks(proto::Snapshot* snapshot) {
     for (uint32_t i = 0; i < record.depth; ++i) stack->add_frame_ids(InternFrame(frames[i], snapshot));
   }
   stacks_emitted_ = id;
-  emitted_counters_.resize(stacks_emitted_);
 }
 
 bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
@@ -598,25 +581,21 @@ bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
     // Totals() reads freed before allocated, so live = allocated - freed is never negative.
     const StackTotals totals = g_stacks.Totals(stack_id);
     const uint64_t live_bytes = totals.allocated_bytes - totals.freed_bytes;
-    const EmittedCounters now = {
-        {live_bytes, FixedPointToCount(totals.allocated_count_fp - totals.freed_count_fp),
-         totals.allocated_bytes, FixedPointToCount(totals.allocated_count_fp),
-         totals.freed_bytes, FixedPointToCount(totals.freed_count_fp),
-         totals.allocated_samples - totals.freed_samples, totals.allocated_samples}};
+    format::StackCounters now;
+    now.live_bytes = live_bytes;
+    now.live_count = FixedPointToCount(totals.allocated_count_fp - totals.freed_count_fp);
+    now.allocated_bytes = totals.allocated_bytes;
+    now.allocated_count = FixedPointToCount(totals.allocated_count_fp);
+    now.freed_bytes = totals.freed_bytes;
+    now.freed_count = FixedPointToCount(totals.freed_count_fp);
+    now.live_samples = totals.allocated_samples - totals.freed_samples;
+    now.allocated_samples = totals.allocated_samples;
     heap_live_bytes += live_bytes;
-    EmittedCounters& before = emitted_counters_[stack_id];
-    if (!final && memcmp(&before, &now, sizeof(now)) == 0) continue;
-    before = now;
+    if (!listed_stacks_.ShouldList(stack_id, now, final)) continue;
     proto::StackStats* stats = snapshot.add_stacks();
     stats->set_stack_id(stack_id);
-    stats->set_live_bytes(now.values[0]);
-    stats->set_live_count(now.values[1]);
-    stats->set_allocated_bytes(now.values[2]);
-    stats->set_allocated_count(now.values[3]);
-    stats->set_freed_bytes(now.values[4]);
-    stats->set_freed_count(now.values[5]);
-    stats->set_live_samples(now.values[6]);
-    stats->set_allocated_samples(now.values[7]);
+    now.ToProto(stats);
+    // Only a new sample can raise it, and a new sample changes the counters: listed with them.
     stats->set_largest_allocation_bytes(totals.largest_size);
     uint64_t by_birth[kBirthBuckets];
     if (g_stacks.LiveBytesByBirth(stack_id, by_birth)) {
@@ -646,17 +625,6 @@ bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
 }
 
 bool SnapshotWriter::AppendMessage(const google::protobuf::MessageLite& message, bool last) {
-  scratch_.clear();
-  AppendVarint(&scratch_, message.ByteSizeLong());
-  if (!message.AppendToString(&scratch_)) {
-    errno = EINVAL;
-    FailOutput("cannot encode a snapshot for");
-    return false;
-  }
-  return WriteCompressed(scratch_, last);
-}
-
-bool SnapshotWriter::WriteCompressed(const std::string& bytes, bool last) {
   if (fd_ < 0) return false;
   bool removed = false;
   if (!StillOwnsFile(&removed)) {
@@ -672,34 +640,39 @@ bool SnapshotWriter::WriteCompressed(const std::string& bytes, bool last) {
     FailOutput("snapshot file removed:");
     return false;
   }
-  std::string& output = compressed_;
-  if (output.empty()) output.resize(ZSTD_CStreamOutSize());
-  ZSTD_inBuffer input = {bytes.data(), bytes.size(), 0};
-  size_t remaining;
-  do {
-    ZSTD_outBuffer out = {output.data(), output.size(), 0};
-    // ZSTD_e_flush ends the current block: everything given so far becomes decodable.
-    // The final snapshot ends the frame, so a complete file is a complete zstd frame.
-    remaining = ZSTD_compressStream2(zstd_, &out, &input, last ? ZSTD_e_end : ZSTD_e_flush);
-    if (ZSTD_isError(remaining)) {
-      errno = EIO;
+  switch (encoder_.Append(message, /*end_frame=*/last)) {
+    case format::EncodeStatus::kOk:
+      return true;
+    case format::EncodeStatus::kNoMemory:
+      errno = ENOMEM;
+      FailOutput("cannot start compression for");
+      return false;
+    case format::EncodeStatus::kEncodeFailed:
+      errno = EINVAL;
+      FailOutput("cannot encode a snapshot for");
+      return false;
+    case format::EncodeStatus::kCompressFailed:
       FailOutput("compression failed for");
       return false;
+    case format::EncodeStatus::kSinkFailed:
+      FailOutput("cannot write snapshot file");
+      return false;
+  }
+  return false;
+}
+
+bool SnapshotWriter::WriteToFile(void* self, const char* data, size_t size) {
+  const int fd = static_cast<SnapshotWriter*>(self)->fd_;
+  while (size > 0) {
+    ssize_t written = write(fd, data, size);
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) {
+      if (written == 0) errno = ENOSPC;
+      return false;
     }
-    const char* data = output.data();
-    size_t left = out.pos;
-    while (left > 0) {
-      ssize_t written = write(fd_, data, left);
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) {
-        if (written == 0) errno = ENOSPC;
-        FailOutput("cannot write snapshot file");
-        return false;
-      }
-      data += written;
-      left -= static_cast<size_t>(written);
-    }
-  } while (remaining != 0);
+    data += written;
+    size -= static_cast<size_t>(written);
+  }
   return true;
 }
 

@@ -29,7 +29,6 @@
 #include <pthread.h>
 #include <sys/types.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include <atomic>
 #include <cstdint>
@@ -41,6 +40,8 @@
 #include "birth_buckets.h"
 #include "clwleak.pb.h"
 #include "process_info.h"
+#include "record_encoder.h"
+#include "stack_counters.h"
 #include "symbolizer.h"
 
 namespace clwleak {
@@ -108,8 +109,10 @@ class SnapshotWriter {
   bool EnsureFileOpen();
   void BuildHeader(proto::Header* header) const;
   uint32_t InternFrame(uintptr_t address, proto::Snapshot* snapshot);
+  // Appends one record to the file (record_encoder.h); `last` ends the zstd frame.
   bool AppendMessage(const google::protobuf::MessageLite& message, bool last = false);
-  bool WriteCompressed(const std::string& bytes, bool last);
+  // The encoder's sink: writes all of `data` to fd_, retrying short writes and EINTR.
+  static bool WriteToFile(void* self, const char* data, size_t size);
   void FailOutput(const char* what);
   void CloseFile();
   // Whether fd_ still names the file we created; *removed: that file has no name left.
@@ -123,10 +126,6 @@ class SnapshotWriter {
   // kFirstSnapshotPeriodNs and doubles up to CLWLEAK_INTERVAL, so a short run still has a series.
   void ScheduleFirstSnapshot();
   void ScheduleNextSnapshot(uint64_t now);
-
-  struct EmittedCounters {
-    uint64_t values[8];
-  };
 
   pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
   pthread_cond_t wake_;       // wakes the writer: a request, or shutdown
@@ -160,7 +159,7 @@ class SnapshotWriter {
   std::string path_;
   std::string absolute_path_;  // path_ from the root, for the next image of an exec
   std::string previous_file_;
-  ZSTD_CCtx* zstd_ = nullptr;
+  format::RecordEncoder encoder_;
   uint64_t sequence_ = 0;
   uint64_t start_wall_ns_ = 0;
   uint64_t start_monotonic_ns_ = 0;
@@ -174,12 +173,10 @@ class SnapshotWriter {
   uint32_t birth_bucket_count_ = 0;
   uint32_t birth_buckets_emitted_ = 0;  // to the current file
   uint32_t stacks_emitted_ = 0;
-  std::vector<EmittedCounters> emitted_counters_;
+  format::ListedStacks listed_stacks_;
   std::unordered_map<uintptr_t, uint32_t> frame_ids_;
   proto::Snapshot pending_;   // definitions made since the last snapshot, not yet written
   Symbolizer symbolizer_;
-  std::string scratch_;       // one encoded message
-  std::string compressed_;    // zstd output buffer, allocated at the first write
 };
 
 }  // namespace clwleak

@@ -12,6 +12,7 @@
 #include "stack_cache_budget.h"
 #include "thread_stack.h"
 #include "thread_state.h"
+#include "unwind_fork_gate.h"
 #include "unwinder_memory_probe.h"
 
 namespace clwleak {
@@ -122,7 +123,11 @@ CLWLEAK_NOINLINE uint32_t CaptureStack(Unwinder unwinder, bool use_cache, uintpt
   }
   void* raw[kMaxSupportedDepth + kOwnFramesMax];
   const uint64_t start = cache ? StackCacheTicks() : 0;
-  int captured = unw_backtrace(raw, static_cast<int>(max_depth + kOwnFramesMax));
+  int captured;
+  {
+    InsideUnwinder inside;  // no fork copies libunwind's locks while held (unwind_fork_gate.h)
+    captured = unw_backtrace(raw, static_cast<int>(max_depth + kOwnFramesMax));
+  }
   const uint64_t unwind_ticks = cache ? StackCacheTicks() - start : 0;
   if (captured <= 0) return 0;
   uint32_t first = 0;

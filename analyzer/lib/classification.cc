@@ -228,10 +228,22 @@ Regrowth JudgeReplacement(const StackEvidence& evidence, GrowthFit* content,
   if (steps.count < 2) return Regrowth::kNone;
   const Regrowth judged = StillGrowsInSteps(x, y, n, total, steps);
   if (judged == Regrowth::kContinuing) {
-    const double cx[] = {x[steps.first], x[steps.last]};
+    // At a step the content has just outgrown the old block: it is the old block's size then. A
+    // step happened somewhere between the snapshot before it and the one showing it, so the
+    // content's rate is measured between the middles of those two intervals, and its interval
+    // spans the shortest and the longest time the steps can be apart.
+    const double before_first = x[steps.first - 1], after_first = x[steps.first];
+    const double before_last = x[steps.last - 1], after_last = x[steps.last];
+    const double cx[] = {(before_first + after_first) / 2, (before_last + after_last) / 2};
     const double cy[] = {y[steps.first - 1], y[steps.last - 1]};
     *content = FitGrowth(cx, cy, 2, evidence.sample_rate_bytes);
     *content_start = cx[0];
+    const double longest = after_last - before_first;
+    const double shortest = before_last - after_first;
+    if (content->valid && shortest > 0) {
+      content->growth_lo *= content->span / longest;
+      content->growth_hi *= content->span / shortest;
+    }
   }
   return judged;
 }
@@ -600,9 +612,19 @@ StackVerdict Classify(const StackEvidence& evidence) {
   verdict.rate = verdict.whole;
   verdict.rate_start = evidence.n > 0 ? evidence.x[0] : 0;
   if (evidence.survivors != nullptr && evidence.survivors->available) {
-    return ClassifyWithAges(evidence, verdict);
+    verdict = ClassifyWithAges(evidence, verdict);
+  } else {
+    verdict = ClassifyBySeries(evidence, verdict);
   }
-  return ClassifyBySeries(evidence, verdict);
+  // A leak is growth beyond sampling noise: a sampled rate whose 95% interval reaches zero has not
+  // shown one, whatever the shape of its series (a cache that filled early in a short run). A
+  // buffer that grows in place or by replacement is shown by its blocks, not by the rate's fit.
+  if (verdict.classification == Classification::kLeak && !verdict.growing_buffer &&
+      evidence.sample_rate_bytes > 1 && verdict.rate.valid && !(verdict.rate.growth_lo > 0)) {
+    CannotJudge(evidence, InconclusiveReason::kTooFewSamples, verdict.rate, verdict.rate_start,
+                &verdict);
+  }
+  return verdict;
 }
 
 StackVerdict Classify(const double* x, const double* y, size_t n, double sample_rate_bytes,

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "format_limits.h"
+
 namespace clwleak::analysis {
 
 SeriesRecorder::SeriesRecorder(size_t max_points, bool ages)
@@ -29,7 +31,7 @@ void SeriesRecorder::RegisterBuckets(const proto::Snapshot& snapshot,
   }
   for (const proto::BirthBucket& bucket : snapshot.new_birth_buckets()) {
     const uint32_t index = bucket.index();
-    if (index == 0 || index >= kMaxBirthBuckets) continue;
+    if (index == 0 || index >= format::kMaxBirthBucketIndex) continue;
     BucketStart start;
     start.requests = static_cast<double>(bucket.start_requests());
     start.seconds = SecondsSince(bucket.start_monotonic_ns(), start_monotonic_ns);
@@ -77,7 +79,8 @@ void SeriesRecorder::Observe(const proto::Snapshot& snapshot, uint64_t start_mon
     series.last_live_samples = stats.live_samples();
     if (has_ages_) {
       const size_t listed =
-          std::min<size_t>(static_cast<size_t>(stats.live_bytes_by_birth_size()), kMaxBirthBuckets);
+          std::min<size_t>(static_cast<size_t>(stats.live_bytes_by_birth_size()),
+                           format::kMaxBirthBucketIndex);
       std::vector<double>& by_birth = series.live_by_birth;
       double change = 0;
       for (size_t b = 0; b < std::max(listed, by_birth.size()) && b < closed; ++b) {

@@ -13,8 +13,8 @@
 // each birth bucket starts on the run's axes, every stack's live bytes at the snapshot where each
 // bucket opened, its live bytes by birth bucket at the last observed snapshot, and, on the grid,
 // the cumulative change of its bytes born in buckets that had closed (only realloc can make them
-// grow: a buffer growing in place). Memory: at most kMaxBirthBuckets values per stack and bucket,
-// plus a grid series only for stacks whose closed buckets ever changed.
+// grow: a buffer growing in place). Memory: at most format::kMaxBirthBucketIndex values per stack
+// and bucket, plus a grid series only for stacks whose closed buckets ever changed.
 #pragma once
 
 #include <cstddef>

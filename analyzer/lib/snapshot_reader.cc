@@ -20,13 +20,14 @@
 #include <string_view>
 #include <utility>
 
+#include "format_limits.h"
+
 namespace clwleak::analysis {
 namespace {
 
-constexpr uint32_t kFormatVersion = 1;
-// No honest record comes near this: a snapshot of 100,000 changed stacks is a few MiB.
-constexpr uint64_t kMaxRecordBytes = 64ull << 20;
-constexpr int kMaxVarint32Bytes = 5;
+using format::kFormatVersion;
+using format::kMaxRecordBytes;
+using format::kMaxVarint32Bytes;
 
 std::string OffsetText(uint64_t decompressed, uint64_t compressed) {
   return "byte " + std::to_string(decompressed) + " (compressed byte " + std::to_string(compressed) +
@@ -34,24 +35,6 @@ std::string OffsetText(uint64_t decompressed, uint64_t compressed) {
 }
 
 }  // namespace
-
-std::vector<const proto::Frame*> ProfileState::FramesOf(uint32_t stack_id) const {
-  std::vector<const proto::Frame*> result;
-  auto stack = stacks.find(stack_id);
-  if (stack == stacks.end()) return result;
-  result.reserve(stack->second.frame_ids_size());
-  for (uint32_t frame_id : stack->second.frame_ids()) {
-    auto frame = frames.find(frame_id);
-    if (frame != frames.end()) result.push_back(&frame->second);
-  }
-  return result;
-}
-
-const proto::Module* ProfileState::ModuleOf(const proto::Frame& frame) const {
-  if (frame.module_id() == 0) return nullptr;
-  auto module = modules.find(frame.module_id());
-  return module == modules.end() ? nullptr : &module->second;
-}
 
 class SnapshotReader::Impl {
  public:
@@ -287,15 +270,7 @@ ReadStatus SnapshotReader::Impl::Next() {
       return finish_status_;
   }
 
-  for (const proto::Module& module : snapshot_.new_modules()) state_.modules[module.id()] = module;
-  for (const proto::Frame& frame : snapshot_.new_frames()) state_.frames[frame.id()] = frame;
-  for (const proto::Stack& stack : snapshot_.new_stacks()) state_.stacks[stack.id()] = stack;
-  for (const proto::StackStats& stats : snapshot_.stacks()) state_.counters[stats.stack_id()] = stats;
-  for (const proto::BirthBucket& bucket : snapshot_.new_birth_buckets()) {
-    if (bucket.index() >= kMaxBirthBuckets) continue;  // no honest file comes near it
-    if (bucket.index() >= state_.birth_buckets.size()) state_.birth_buckets.resize(bucket.index() + 1);
-    state_.birth_buckets[bucket.index()] = bucket;
-  }
+  state_.Fold(snapshot_);
   final_seen_ = snapshot_.final();
   ++snapshots_read_;
   return ReadStatus::kSnapshot;

@@ -13,32 +13,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "clwleak.pb.h"
+#include "profile_state.h"
 
 namespace clwleak::analysis {
 
-// Everything a file has defined so far, and each stack's latest cumulative counters. Snapshots list
-// only the stacks that changed, so `counters` carries earlier values forward.
-struct ProfileState {
-  std::unordered_map<uint32_t, proto::Module> modules;
-  std::unordered_map<uint32_t, proto::Frame> frames;
-  std::unordered_map<uint32_t, proto::Stack> stacks;
-  std::unordered_map<uint32_t, proto::StackStats> counters;
-  // Allocation age: the birth buckets defined so far, by index (BirthBucket in clwleak.proto).
-  // Empty for files written before the preload recorded ages. Indices at or above
-  // kMaxBirthBuckets are ignored (the preload opens at most 32).
-  std::vector<proto::BirthBucket> birth_buckets;
-
-  // The frames of a stack, innermost first; unknown frame ids are skipped.
-  std::vector<const proto::Frame*> FramesOf(uint32_t stack_id) const;
-  // The module a frame belongs to, or nullptr.
-  const proto::Module* ModuleOf(const proto::Frame& frame) const;
-};
-
-inline constexpr uint32_t kMaxBirthBuckets = 256;
+// Everything the file has defined so far and each stack's latest counters (proto/profile_state.h).
+using ProfileState = format::ProfileState;
 
 enum class ReadStatus {
   kSnapshot,   // a snapshot was decoded and folded into state()

@@ -15,12 +15,9 @@ namespace {
   std::abort();
 }
 
-void AppendVarint32(uint32_t value, std::string* out) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
+bool WriteToFile(void* file, const char* data, size_t size) {
+  std::FILE* stream = static_cast<std::FILE*>(file);
+  return std::fwrite(data, 1, size, stream) == size && std::fflush(stream) == 0;
 }
 
 constexpr uint64_t kStartMonotonicNs = 1'000'000'000'000ull;
@@ -31,7 +28,7 @@ constexpr uint64_t kStartUnixNs = 1'700'000'000'000'000'000ull;
 proto::Header MakeHeader(uint64_t sample_rate_bytes, uint64_t memory_limit_bytes,
                          const std::string& limit_source) {
   proto::Header header;
-  header.set_format_version(1);
+  header.set_format_version(format::kFormatVersion);
   header.set_clwleak_version("test");
   header.set_pid(4242);
   header.set_ppid(1);
@@ -55,48 +52,47 @@ proto::Header MakeHeader(uint64_t sample_rate_bytes, uint64_t memory_limit_bytes
 SyntheticWriter::SyntheticWriter(const std::string& path, int compression_level) {
   file_ = std::fopen(path.c_str(), "wb");
   if (file_ == nullptr) Die("cannot create " + path);
-  cctx_ = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, compression_level);
-  out_.resize(ZSTD_CStreamOutSize());
+  format::CompressionSettings settings;
+  settings.level = compression_level;
+  if (encoder_.Start(settings, &WriteToFile, file_) != format::EncodeStatus::kOk) {
+    Die("cannot start zstd");
+  }
 }
 
 SyntheticWriter::~SyntheticWriter() {
   if (file_ != nullptr) std::fclose(file_);
-  ZSTD_freeCCtx(cctx_);
 }
 
-uint64_t SyntheticWriter::Compress(const std::string& bytes, ZSTD_EndDirective directive) {
+uint64_t SyntheticWriter::Checked(format::EncodeStatus status) {
   if (file_ == nullptr) Die("write after Close");
-  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
-  for (;;) {
-    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-    size_t remaining = ZSTD_compressStream2(cctx_, &out, &in, directive);
-    if (ZSTD_isError(remaining)) Die(ZSTD_getErrorName(remaining));
-    if (std::fwrite(out_.data(), 1, out.pos, file_) != out.pos) Die("short write");
-    bytes_written_ += out.pos;
-    if (remaining == 0 && in.pos == in.size) break;
-  }
-  std::fflush(file_);
-  return bytes_written_;
+  if (status != format::EncodeStatus::kOk) Die("cannot write the synthetic file");
+  return encoder_.bytes_written();
 }
 
 uint64_t SyntheticWriter::WriteRecord(const std::string& bytes) {
   std::string framed;
-  AppendVarint32(static_cast<uint32_t>(bytes.size()), &framed);
+  format::AppendVarint(bytes.size(), &framed);
   framed += bytes;
-  return Compress(framed, ZSTD_e_flush);
+  return WriteUnframed(framed);
+}
+
+uint64_t SyntheticWriter::WriteMessage(const google::protobuf::MessageLite& message) {
+  if (file_ == nullptr) Die("write after Close");
+  return Checked(encoder_.Append(message));
 }
 
 uint64_t SyntheticWriter::WriteUnframed(const std::string& bytes) {
-  return Compress(bytes, ZSTD_e_flush);
+  if (file_ == nullptr) Die("write after Close");
+  return Checked(encoder_.AppendUnframed(bytes));
 }
 
 uint64_t SyntheticWriter::Close(bool end_frame) {
-  if (file_ == nullptr) return bytes_written_;
-  if (end_frame) Compress("", ZSTD_e_end);
+  if (file_ == nullptr) return encoder_.bytes_written();
+  if (end_frame) Checked(encoder_.AppendUnframed("", /*end_frame=*/true));
+  encoder_.Stop();
   std::fclose(file_);
   file_ = nullptr;
-  return bytes_written_;
+  return encoder_.bytes_written();
 }
 
 namespace {
@@ -195,14 +191,25 @@ void SyntheticProfile::OpenBirthBucket(uint64_t requests, double seconds) {
 }
 
 std::vector<double> EarlySnapshotTimes(double interval, double until) {
+  const uint64_t interval_ns = static_cast<uint64_t>(interval * 1e9 + 0.5);
   std::vector<double> times;
-  double t = 0.010, period = 0.010;
-  while (t <= until + 1e-9) {
-    times.push_back(t);
-    period = std::min(period * 2, interval);
-    t += period;
+  uint64_t period_ns = format::FirstSnapshotPeriod(interval_ns);
+  uint64_t t_ns = period_ns;
+  while (static_cast<double>(t_ns) * 1e-9 <= until + 1e-9) {
+    times.push_back(static_cast<double>(t_ns) * 1e-9);
+    period_ns = format::NextSnapshotPeriod(period_ns, interval_ns);
+    t_ns += period_ns;
   }
   return times;
+}
+
+bool BirthBucketSchedule::OpensAt(double seconds) {
+  if (opened_ >= capacity_) return false;
+  const uint64_t now_ns = kStartMonotonicNs + static_cast<uint64_t>(seconds * 1e9);
+  if (!format::BirthBucketDue(now_ns, open_since_ns_, kStartMonotonicNs)) return false;
+  open_since_ns_ = now_ns;
+  ++opened_;
+  return true;
 }
 
 uint64_t SyntheticProfile::WriteSnapshot(const SnapshotFacts& facts, bool final) {
@@ -229,11 +236,8 @@ uint64_t SyntheticProfile::WriteSnapshot(const SnapshotFacts& facts, bool final)
   uint64_t heap_live = 0;
   for (const auto& [id, counters] : current_) {
     heap_live += counters.live_bytes();
-    std::string serialized = counters.SerializeAsString();
-    auto written = written_.find(id);
-    if (final || written == written_.end() || written->second != serialized) {
+    if (listed_.ShouldList(id, format::StackCounters::FromProto(counters), final)) {
       *snapshot.add_stacks() = counters;
-      written_[id] = std::move(serialized);
     }
   }
   snapshot.set_heap_live_bytes(heap_live);

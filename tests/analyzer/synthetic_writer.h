@@ -8,8 +8,6 @@
 // (all of them in the final snapshot). Not thread-safe.
 #pragma once
 
-#include <zstd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -18,6 +16,10 @@
 #include <vector>
 
 #include "clwleak.pb.h"
+#include "format_limits.h"
+#include "record_encoder.h"
+#include "snapshot_schedule.h"
+#include "stack_counters.h"
 
 namespace clwleak::testing {
 
@@ -35,23 +37,20 @@ class SyntheticWriter {
 
   // Appends varint32(size) + bytes and flushes the zstd stream. Returns the file size afterwards.
   uint64_t WriteRecord(const std::string& bytes);
-  uint64_t WriteMessage(const google::protobuf::MessageLite& message) {
-    return WriteRecord(message.SerializeAsString());
-  }
+  uint64_t WriteMessage(const google::protobuf::MessageLite& message);
   // Writes raw bytes into the compressed stream without a length prefix (for corrupt records).
   uint64_t WriteUnframed(const std::string& bytes);
   // Ends the zstd frame (ZSTD_e_end) when `end_frame`, then closes the file. Without end_frame
   // the file looks like the one a SIGKILLed writer leaves: whole flushed blocks, no epilogue.
   uint64_t Close(bool end_frame = true);
-  uint64_t bytes_written() const { return bytes_written_; }
+  uint64_t bytes_written() const { return encoder_.bytes_written(); }
 
  private:
-  uint64_t Compress(const std::string& bytes, ZSTD_EndDirective directive);
+  // The file size after a successful write; aborts the test program on a failed one.
+  uint64_t Checked(format::EncodeStatus status);
 
   std::FILE* file_ = nullptr;
-  ZSTD_CCtx* cctx_ = nullptr;
-  std::vector<char> out_;
-  uint64_t bytes_written_ = 0;
+  format::RecordEncoder encoder_;
 };
 
 struct FrameSpec {
@@ -106,7 +105,7 @@ class SyntheticProfile {
   std::vector<proto::Frame> pending_frames_;
   std::vector<proto::Stack> pending_stacks_;
   std::map<uint32_t, proto::StackStats> current_;
-  std::map<uint32_t, std::string> written_;  // serialized counters as last written
+  format::ListedStacks listed_;
   uint32_t next_stack_id_ = 1;
   uint64_t next_address_ = 0x401000;
   uint64_t sequence_ = 0;
@@ -121,20 +120,13 @@ class BirthBucketSchedule {
  public:
   explicit BirthBucketSchedule(uint32_t capacity = 32) : capacity_(capacity) {}
   // Called before writing the snapshot at `seconds`: true when a bucket opens there.
-  bool OpensAt(double seconds) {
-    if (opened_ >= capacity_ || seconds - open_since_ < open_since_ / 2 || seconds <= open_since_) {
-      return false;
-    }
-    open_since_ = seconds;
-    ++opened_;
-    return true;
-  }
+  bool OpensAt(double seconds);
   uint32_t open_bucket() const { return opened_ - 1; }
 
  private:
   uint32_t capacity_;
   uint32_t opened_ = 1;  // bucket 0
-  double open_since_ = 0;
+  uint64_t open_since_ns_ = 0;  // on the synthetic header's monotonic clock; 0: bucket 0
 };
 
 // The preload's snapshot times: from 10 ms after start, the period doubling up to `interval`

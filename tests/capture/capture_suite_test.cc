@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "program_runner.h"
@@ -229,6 +230,46 @@ bool HasFrameIn(const analysis::ProfileState& state, uint32_t stack_id, const st
 }
 
 // A library's constructor runs before libclwleak.so's: its block is recorded, at its own stack.
+TEST(CaptureSuiteFork, SiblingsDrawSamplesOfTheirOwn) {
+  // Four children of one parent allocate the same 4,000 x 1,000 B from the same stack. At a mean of
+  // 64 KiB between samples each takes about 61 samples; siblings replaying the parent's random
+  // sequence would take exactly the same ones.
+  const std::string directory = MakeTempDir("fork_siblings");
+  ProgramOptions options;
+  options.argv = {Program("fork_siblings")};
+  options.timeout_seconds = 120;
+  options.env = {{"CLWLEAK_SAMPLE_RATE", "64K"},
+                 {"CLWLEAK_CHILDREN", "follow"},
+                 {"CLWLEAK_OUTPUT", directory + "/%e.%p.pb"}};
+  const ProgramResult result = RunProgram(options);
+  ASSERT_FALSE(result.timed_out);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::set<uint64_t> distinct_samples;
+  int children = 0;
+  for (const std::string& path : ListFiles(directory)) {
+    const WholeFile file = ReadWholeFile(path);
+    ASSERT_TRUE(file.opened) << path << ": " << file.error;
+    if (!file.header.forked_child()) continue;
+    ++children;
+    uint64_t samples = 0;
+    for (const auto& [id, stats] : file.state.counters) {
+      for (const proto::Frame* frame : file.state.FramesOf(id)) {
+        if (frame->function() == "sibling_alloc") {
+          samples += stats.allocated_samples();
+          break;
+        }
+      }
+    }
+    // 4,000,000 B at 64 KiB: 61 samples expected; far outside 25..110 is not sampling noise.
+    EXPECT_GT(samples, 25u) << path;
+    EXPECT_LT(samples, 110u) << path;
+    distinct_samples.insert(samples);
+  }
+  EXPECT_EQ(children, 4);
+  // Independent Poisson draws of mean 61 all agree with probability below 1e-4.
+  EXPECT_GT(distinct_samples.size(), 1u) << "every sibling took the same samples";
+}
+
 TEST(CaptureSuiteStartUp, ConstructorOfALinkedLibraryIsRecordedAtItsStack) {
   const WholeFile profile = ExactProfile({Program("ctor_host"), CAPTURE_TLS});
   const SiteTotals site = TotalsFor(profile.state, "ctor_allocates");

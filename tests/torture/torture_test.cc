@@ -62,6 +62,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Scenario{"thread_churn", {}, {}},
                       Scenario{"fork_storm", {}, {{"CLWLEAK_CHILDREN", "follow"}}},
                       Scenario{"fork_storm", {}, {{"CLWLEAK_CHILDREN", "off"}}},
+                      Scenario{"fork_while_unwinding", {}, {{"CLWLEAK_CHILDREN", "follow"}}},
                       Scenario{"vfork_exec", {}, {}},
                       Scenario{"dlopen_threads", {PLUGIN_LIBRARY}, {}},
                       Scenario{"signals", {}, {}},

@@ -80,6 +80,31 @@ int ForkStorm() {
   return 0;
 }
 
+int ForkWhileUnwinding() {
+  // 3 threads allocate without pause (in exact mode each allocation walks its stack) while the
+  // main thread forks 50 times; every child allocates at once. A fork that copied a lock the
+  // unwinder held on another thread would hang the child's first sampled allocation.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      while (!stop.load(std::memory_order_relaxed)) Churn(t, 20);
+    });
+  }
+  int good = 0;
+  for (int i = 0; i < 50; ++i) {
+    pid_t child = fork();
+    if (child == 0) _exit(Churn(7, 20) == Churn(7, 20) ? 0 : 1);
+    int status = 0;
+    waitpid(child, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++good;
+  }
+  stop = true;
+  for (std::thread& thread : threads) thread.join();
+  printf("fork_while_unwinding children_ok=%d\n", good);
+  return 0;
+}
+
 int VforkExec() {
   volatile int ok = 0;  // volatile: live across vfork
   for (volatile int i = 0; i < 20; ++i) {
@@ -317,6 +342,7 @@ int main(int argc, char** argv) {
   const std::string scenario = argc > 1 ? argv[1] : "";
   if (scenario == "thread_churn") return ThreadChurn();
   if (scenario == "fork_storm") return ForkStorm();
+  if (scenario == "fork_while_unwinding") return ForkWhileUnwinding();
   if (scenario == "vfork_exec") return VforkExec();
   if (scenario == "dlopen_threads" && argc > 2) return DlopenThreads(argv[2]);
   if (scenario == "signals") return SignalsDuringAllocation();
