@@ -58,6 +58,7 @@ void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight, ui
   }
   g_free_filter.Add(pointer);
   g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp, birth);
+  g_stacks.RecordSampledSize(id, size);
 }
 
 void RecordMappingSample(void* address, size_t length, const SampleWeight& weight) {
@@ -71,6 +72,7 @@ void RecordMappingSample(void* address, size_t length, const SampleWeight& weigh
     return;
   }
   g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp, birth);
+  g_stacks.RecordSampledSize(id, length);
 }
 
 void OnMappingPieceRemoved(const MappingPiece& piece, uint64_t weight_bytes,

@@ -34,6 +34,7 @@ void* PublishSample(void* base, size_t offset, size_t size, const SampleWeight& 
   header->magic = kSampledMagic;
   if (header->stack_id != StackTable::kInvalidId) {
     g_stacks.RecordAllocation(header->stack_id, weight.bytes, weight.count_fp, birth);
+    g_stacks.RecordSampledSize(header->stack_id, size);
   }
   PollWriter();
   return user;

@@ -605,6 +605,8 @@ bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
     proto::StackStats* stats = snapshot.add_stacks();
     stats->set_stack_id(stack_id);
     now.ToProto(stats);
+    // Only a new sample can raise it, and a new sample changes the counters: listed with them.
+    stats->set_largest_allocation_bytes(totals.largest_size);
     uint64_t by_birth[kBirthBuckets];
     if (g_stacks.LiveBytesByBirth(stack_id, by_birth)) {
       uint32_t used = birth_bucket_count_;

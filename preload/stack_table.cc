@@ -1,6 +1,8 @@
 // Lock-free stack interner; the publication protocol is described in stack_table.h.
 #include "stack_table.h"
 
+#include <algorithm>
+
 #include <string.h>
 
 namespace clwleak {
@@ -136,6 +138,8 @@ StackTotals StackTable::Totals(uint32_t id) const {
     totals.freed_bytes += counters.freed_bytes.load(std::memory_order_acquire);
     totals.freed_count_fp += counters.freed_count_fp.load(std::memory_order_acquire);
     totals.freed_samples += counters.freed_samples.load(std::memory_order_acquire);
+    totals.largest_size =
+        std::max(totals.largest_size, counters.largest_size.load(std::memory_order_relaxed));
   }
   for (uint32_t shards = in_use; shards != 0; shards &= shards - 1) {
     const uint32_t shard = static_cast<uint32_t>(__builtin_ctz(shards));

@@ -50,6 +50,7 @@ struct alignas(kCacheLine) StackCounters {
   std::atomic<uint64_t> freed_bytes;
   std::atomic<uint64_t> freed_count_fp;
   std::atomic<uint64_t> freed_samples;
+  std::atomic<uint64_t> largest_size;  // the largest sampled allocation's size, not weighted
 };
 
 // A stack's counters summed over the shards.
@@ -60,6 +61,7 @@ struct StackTotals {
   uint64_t freed_bytes = 0;
   uint64_t freed_count_fp = 0;
   uint64_t freed_samples = 0;
+  uint64_t largest_size = 0;  // the largest over the shards
 };
 
 class StackTable {
@@ -83,6 +85,15 @@ class StackTable {
     AddToCounter(counters.allocated_count_fp, weight_count_fp, shard);
     AddToCounter(counters.allocated_samples, 1, shard);
     if (birth_bytes_ != nullptr) AddToCounter(BirthCounter(shard.index, id, birth), weight_bytes, shard);
+  }
+  // The size of a sampled allocation, kept when it is the stack's largest so far (sampled paths
+  // only: a load and, rarely, a compare-and-swap on the shard's own cache line).
+  void RecordSampledSize(uint32_t id, uint64_t size, CounterShard shard = CurrentCounterShard()) {
+    std::atomic<uint64_t>& largest = counters_[shard.index * max_stacks_ + id].largest_size;
+    uint64_t seen = largest.load(std::memory_order_relaxed);
+    while (size > seen &&
+           !largest.compare_exchange_weak(seen, size, std::memory_order_relaxed)) {
+    }
   }
   void RecordFree(uint32_t id, uint64_t weight_bytes, uint64_t weight_count_fp, uint32_t birth,
                   CounterShard shard = CurrentCounterShard()) {

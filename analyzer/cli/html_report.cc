@@ -2,6 +2,7 @@
 #include "html_report.h"
 
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -9,6 +10,7 @@
 #include "answers.h"
 #include "folded_report.h"
 #include "gate_text.h"
+#include "held_text.h"
 #include "html_escape.h"
 #include "json_report.h"
 #include "units.h"
@@ -50,7 +52,27 @@ Json ChartJson(const FileReport& file) {
   chart["limit_source"] = file.memory.limit_source;
   chart["oom_s"] = file.oom.projected ? JsonNumber(file.oom.seconds) : Json();
   chart["growth_bytes_per_s"] = JsonNumber(file.leak.growth_bytes_per_s);
+  // The peak of memory in use and the end, marked on the chart.
+  chart["peak_s"] = file.held.peak.valid ? JsonNumber(file.held.peak.seconds) : Json();
+  chart["end_s"] = file.held.end.valid ? JsonNumber(file.held.end.seconds) : Json();
+  chart["post_mortem"] = analysis::EndedAbnormally(file.ending);
   return chart;
+}
+
+// The memory held at the end by stack, root first, for the second flame graph (one file).
+Json HeldFlameJson(const FileReport& file) {
+  Json stacks = Json::array();
+  for (const SiteReport& site : file.sites) {
+    if (!(site.live_bytes >= 1)) continue;
+    std::vector<std::string> frames;
+    for (auto frame = site.frames.rbegin(); frame != site.frames.rend(); ++frame) {
+      frames.push_back(FoldedFrameName(*frame));
+    }
+    if (frames.empty()) frames.push_back("[no frames]");
+    stacks.push_back({{"frames", std::move(frames)},
+                      {"value", static_cast<long long>(std::llround(site.live_bytes))}});
+  }
+  return stacks;
 }
 
 Json DataJson(const std::vector<FileReport>& files, const AggregateReport* aggregate) {
@@ -63,6 +85,9 @@ Json DataJson(const std::vector<FileReport>& files, const AggregateReport* aggre
   Json charts = Json::array();
   for (const FileReport& file : files) charts.push_back(ChartJson(file));
   data["charts"] = std::move(charts);
+  data["held_flame"] = {{"stacks", aggregate == nullptr && !files.empty()
+                                       ? HeldFlameJson(files.front())
+                                       : Json::array()}};
   return data;
 }
 
@@ -248,6 +273,62 @@ void WriteChart(std::ostringstream& out, size_t index) {
       << "<div class=\"clw-chart\" data-chart=\"" << index << "\"></div>\n</div>\n";
 }
 
+// The post-mortem headline, the cause, and what held the memory at the end and at the peak.
+void WriteHeld(std::ostringstream& out, const FileReport& file) {
+  const analysis::HeldMemoryReport& held = file.held;
+  if (!held.end.valid) return;
+  out << "<section class=\"clw-held\">\n<h3>Memory held</h3>\n";
+  if (analysis::EndedAbnormally(file.ending)) {
+    out << "<p class=\"clw-post-mortem\">The process " << H(EndingPhrase(file.ending))
+        << ".</p>\n";
+  }
+  if (file.cause.cause != analysis::OomCause::kNone) {
+    out << "<p class=\"clw-cause\"><strong>Cause:</strong> " << H(OomCauseText(file))
+        << "<br><strong>Fix:</strong> " << H(OomCauseFix(file.cause.cause)) << "</p>\n";
+  }
+  auto table = [&](const analysis::HeldMoment& moment, const std::string& title) {
+    out << "<h4>" << H(title) << " (" << FormatDuration(moment.seconds);
+    if (moment.requests > 0) {
+      out << ", " << FormatCount(static_cast<uint64_t>(moment.requests)) << " requests";
+    }
+    out << "; " << H(FormatBytes(moment.in_use_bytes)) << " in use";
+    if (moment.in_use_of_limit) {
+      char share[32];
+      std::snprintf(share, sizeof share, "%.1f%%", *moment.in_use_of_limit * 100);
+      out << ", " << share << " of the limit";
+    }
+    out << ")</h4>\n<table class=\"clw-held-sites\"><tr><th>site</th><th class=\"num\">live</th>"
+           "<th class=\"num\">share</th><th class=\"num\">allocations</th>"
+           "<th class=\"num\">largest</th><th>classification</th></tr>\n";
+    for (const analysis::HeldSite& site : moment.sites) {
+      char share[32];
+      std::snprintf(share, sizeof share, "%.1f%%", site.share * 100);
+      out << "<tr><td><code>" << H(analysis::DescribeSite(site.site))
+          << "</code></td><td class=\"num\">" << H(FormatBytes(site.live_bytes)) << "</td><td class=\"num\">" << share
+          << "</td><td class=\"num\">" << FormatCount(static_cast<uint64_t>(site.live_count + 0.5))
+          << "</td><td class=\"num\">"
+          << (site.largest_allocation_bytes > 0
+                  ? H(FormatBytes(static_cast<double>(site.largest_allocation_bytes)))
+                  : std::string("–"))
+          << "</td><td>" << analysis::ClassificationName(site.site.classification)
+          << "</td></tr>\n";
+    }
+    out << "</table>\n";
+  };
+  table(held.end, "At the end");
+  if (held.peak.valid && !held.peak_is_end) table(held.peak, "At the peak of memory in use");
+  out << "</section>\n";
+}
+
+void WriteHeldFlame(std::ostringstream& out) {
+  out << "<section id=\"held-flame\">\n<h2>Flame graph of memory held</h2>\n<p class=\"clw-note\">"
+         "Every stack holding memory at the end, root at the top; width = live bytes. Hover a "
+         "frame for its value, click it to zoom.</p>\n<div class=\"clw-flame-tools\"><button "
+         "id=\"clw-held-flame-reset\" type=\"button\">Reset zoom</button><div "
+         "id=\"clw-held-flame-details\"></div></div>\n<div id=\"clw-held-flame\"></div>\n"
+         "</section>\n";
+}
+
 void WriteFlame(std::ostringstream& out, const std::string& unit, bool fleet) {
   out << "<section id=\"flame\">\n<h2>Flame graph of leaked bytes" << (fleet ? " (all files)" : "")
       << "</h2>\n<p class=\"clw-note\">Leaking stacks, root at the top; width = bytes leaked "
@@ -369,7 +450,13 @@ bool RenderHtml(const std::vector<FileReport>& files, const AggregateReport* agg
     out << "<section class=\"clw-file\" id=\"file-" << i << "\">\n";
     if (fleet) out << "<h2><code>" << H(file.path) << "</code></h2>\n";
     WriteFileBody(out, file, i);
-    if (!fleet) WriteFlame(out, unit, false);
+    WriteHeld(out, file);
+    if (!fleet) {
+      out << "<div class=\"clw-flames\">\n";
+      WriteFlame(out, unit, false);
+      WriteHeldFlame(out);
+      out << "</div>\n";
+    }
     WriteBounded(out, file.sites);
     WriteFacts(out, file);
     out << "</section>\n";

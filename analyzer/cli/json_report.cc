@@ -8,6 +8,7 @@
 
 #include "byte_escape.h"
 #include "gate_text.h"
+#include "held_json.h"
 #include "verdict_text.h"
 
 namespace clwleak::cli {
@@ -271,6 +272,7 @@ Json FileJson(const FileReport& file) {
   json["modules"] = ModulesJson(file.modules);
   json["notes"] = file.notes;
   json["timeline"] = TimelineJson(file);
+  AddHeldJson(file, &json);
   return json;
 }
 

@@ -106,6 +106,14 @@ class ProfileBuilder {
 
 // Adds one file's stacks: its mappings and locations (ids local to this file) and one sample per
 // stack of the report.
+// A stack's live bytes at the snapshot with the most memory in use (0 when it held none then).
+double PeakLiveBytes(const analysis::HeldMemoryReport& held, uint32_t stack_id) {
+  const auto& stacks = held.peak_live_bytes_by_stack;
+  auto it = std::lower_bound(stacks.begin(), stacks.end(), std::make_pair(stack_id, 0.0),
+                             [](const auto& a, const auto& b) { return a.first < b.first; });
+  return it != stacks.end() && it->first == stack_id ? it->second : 0.0;
+}
+
 bool AddFile(const analysis::FileReport& file, bool label_file, ProfileBuilder* builder,
              std::string* error) {
   std::unique_ptr<analysis::SnapshotReader> reader = analysis::SnapshotReader::Open(file.path, error);
@@ -177,6 +185,7 @@ bool AddFile(const analysis::FileReport& file, bool label_file, ProfileBuilder* 
     sample->add_value(Round(site.live_count));
     sample->add_value(static_cast<int64_t>(counters.allocated_bytes()));
     sample->add_value(static_cast<int64_t>(counters.allocated_count()));
+    sample->add_value(Round(PeakLiveBytes(file.held, site.stack_id)));
     pprof::Label* label = sample->add_label();
     label->set_key(classification_key);
     label->set_str(builder->String(analysis::ClassificationName(site.classification)));
@@ -227,7 +236,8 @@ bool BuildPprofProfile(const std::vector<analysis::FileReport>& files, std::stri
            {"inuse_space", "bytes"},
            {"inuse_objects", "count"},
            {"alloc_space", "bytes"},
-           {"alloc_objects", "count"}}) {
+           {"alloc_objects", "count"},
+           {"peak_inuse_space", "bytes"}}) {
     pprof::ValueType* value_type = profile.add_sample_type();
     value_type->set_type(builder.String(type));
     value_type->set_unit(builder.String(unit));

@@ -5,6 +5,7 @@
 //                        counts and no --request-rate); 0 for stacks that are not `leak`
 //   inuse_space/bytes, inuse_objects/count   live at the last snapshot (estimates when sampled)
 //   alloc_space/bytes, alloc_objects/count   allocated since the process started
+//   peak_inuse_space/bytes   live at the snapshot with the most memory in use (the peak)
 // and the labels `classification`, `module` (attribution) and, with several inputs, `file`.
 // leaked_space is the default sample type. Mappings are the modules the preload recorded (path,
 // build id, load address and size); locations are the frames' return addresses; functions carry

@@ -10,6 +10,7 @@
 #include "answers.h"
 #include "byte_escape.h"
 #include "gate_text.h"
+#include "held_text.h"
 #include "terminal.h"
 #include "units.h"
 #include "verdict_text.h"
@@ -158,7 +159,9 @@ std::string ExecEndingPhrase(const analysis::ExecEnding& ending) {
 }
 
 void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& file) {
+  WritePostMortemHeadline(out, paint, file);
   WriteHeadline(out, paint, file);
+  if (!analysis::EndedAbnormally(file.ending)) WriteCauseLines(out, paint, file);
 
   size_t rank = 0;
   for (const SiteReport& site : file.sites) {
@@ -207,6 +210,7 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
                   "]",
               file.axis);
   }
+  WriteHeldSections(out, paint, file);
 
   out << "\n" << paint("Run:", Style::kBold) << "\n";
   out << "  file:            " << EscapeBytes(file.path) << "\n";

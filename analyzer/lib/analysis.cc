@@ -9,7 +9,9 @@
 
 #include "attribution.h"
 #include "exec_chain.h"
+#include "memory_held.h"
 #include "memory_limit.h"
+#include "oom_cause.h"
 #include "exit_snapshot.h"
 #include "rates.h"
 #include "series_recorder.h"
@@ -89,6 +91,8 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   EnforcedLimitHistory enforced_limit(header);
   std::string in_use_source;  // of the last snapshot observed
   uint32_t in_use_processes = 0;
+  HeldMemoryTracker held;
+  double held_requests = 0;
   while ((status = reader->Next()) == ReadStatus::kSnapshot) {
     if (options.on_progress) options.on_progress(reader->file_bytes_read(), reader->file_size());
     const proto::Snapshot& snapshot = reader->last_snapshot();
@@ -113,6 +117,11 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
       continue;
     }
     recorder.Observe(snapshot, header.start_monotonic_ns());
+    held_requests = std::max(held_requests, static_cast<double>(snapshot.requests()));
+    const uint64_t since_start = snapshot.monotonic_ns() > header.start_monotonic_ns()
+                                     ? snapshot.monotonic_ns() - header.start_monotonic_ns()
+                                     : 0;
+    held.Observe(snapshot, static_cast<double>(since_start) * 1e-9, held_requests);
     if (snapshot.has_cgroup_memory_current()) {
       in_use_source = snapshot.memory_in_use_source().empty() ? "cgroup memory.current"
                                                               : snapshot.memory_in_use_source();
@@ -510,6 +519,12 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
                           &file.verdict_reasons);
   std::sort(file.sites.begin(), file.sites.end(), WorseSite);
   std::sort(file.suppressed_sites.begin(), file.suppressed_sites.end(), WorseSite);
+
+  // What held the memory, how the process ended, and what pressed on its limit.
+  file.ending =
+      EndingOf(file.complete, status == ReadStatus::kTruncated, file.exec_ending.has_value());
+  FillHeldMemory(held, &file);
+  file.cause = JudgeOomCause(file);
 
   file.oom = ProjectTimeToOom(file.memory.limit_bytes, file.memory.in_use_bytes,
                               file.leak.growth_bytes_per_s, file.leak.growth_lo_bytes_per_s,

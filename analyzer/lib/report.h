@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "classification.h"
@@ -151,6 +152,104 @@ struct ExecEnding {
   std::string continued_in;  // the new image's file, when it is among the files analysed
 };
 
+// How the process behind a file ended, as the file shows it.
+enum class Ending {
+  kNormal,           // a final snapshot at exit
+  kExec,             // a final snapshot before exec
+  kNoFinalSnapshot,  // the stream stops at a record boundary without one: killed (SIGKILL, the
+                     // OOM killer) or still running
+  kCutMidRecord,     // the stream stops inside a record: killed while writing
+};
+
+// One stack's part of the memory held at one snapshot (memory_held.h).
+struct HeldSite {
+  SiteReport site;  // the stack: frames, module, and its classification over the run
+  double live_bytes = 0;
+  double live_count = 0;
+  double share = 0;  // of the heap live bytes then, in [0, 1]
+  uint64_t largest_allocation_bytes = 0;  // largest single allocation; 0 = not recorded
+  double growth_bytes = 0;  // FinalStretch only: live bytes gained over the stretch
+};
+
+struct HeldModule {
+  std::string module;
+  double live_bytes = 0;
+  double live_count = 0;
+  double share = 0;
+  uint64_t largest_allocation_bytes = 0;
+  size_t stacks = 0;  // stacks attributed to it that held memory then
+};
+
+// The memory held at one snapshot, biggest holders first (at most kHeldTop of each).
+struct HeldMoment {
+  bool valid = false;
+  double seconds = 0;   // since profiling started
+  double requests = 0;  // cumulative; 0 without request counts
+  double in_use_bytes = 0;
+  double heap_live_bytes = 0;
+  double heap_live_count = 0;  // live allocations of every stack
+  std::optional<double> in_use_of_limit;  // in_use / limit; null when the limit is unknown
+  std::vector<HeldSite> sites;
+  std::vector<HeldModule> modules;
+};
+
+// What changed over the last snapshots before the end.
+struct FinalStretch {
+  bool valid = false;
+  size_t snapshots = 0;  // intervals spanned
+  double seconds = 0;
+  double requests = 0;
+  double in_use_growth_bytes = 0;
+  double heap_growth_bytes = 0;
+  std::vector<HeldSite> grew;  // stacks whose live bytes grew, most first
+};
+
+struct HeldMemoryReport {
+  HeldMoment end;   // the last observed snapshot
+  HeldMoment peak;  // the observed snapshot with the most memory in use
+  bool peak_is_end = false;
+  FinalStretch final_stretch;
+  bool largest_recorded = false;  // the file records the largest allocation per stack
+  // Every stack's live bytes at the peak (those holding memory then), by stack id, ascending.
+  std::vector<std::pair<uint32_t, double>> peak_live_bytes_by_stack;
+};
+
+// Why a process ran out of memory (or came close), in the operators' terms (oom_cause.h).
+enum class OomCause {
+  kNone,           // not near its limit and nothing that would bring it there
+  kLeak,           // memory that grows steadily: the leak answers above
+  kLargePayloads,  // a few allocations far larger than the rest hold most of the memory
+  kLoadSpikes,     // memory rises with the request rate and falls back with it
+  kLimitTooSmall,  // memory in use flat near the limit, with no growth
+  kUndetermined,   // near the limit or killed, and none of the above fits the evidence
+};
+
+struct OomCauseReport {
+  OomCause cause = OomCause::kNone;
+  // Killed (no final snapshot), or the peak in use reached kPressureShare of the limit.
+  bool under_pressure = false;
+  // kLargePayloads: the stack at the snapshot where it held most; how many blocks it held then and
+  // at the end; the average size of everything else live then.
+  std::optional<HeldSite> payload;
+  double payload_count_at_end = 0;
+  double rest_average_allocation_bytes = 0;
+  bool payloads_accumulate = false;  // it held more of them at the end than one
+  // kLoadSpikes: the normal request rate (lower quartile) and the peak one; the median heap at
+  // normal and at high load, and over how many intervals of high load; the correlation of the
+  // heap with the rate (for reference); how far the heap fell from its peak by the end.
+  double base_request_rate_per_s = 0;
+  double peak_request_rate_per_s = 0;
+  double heap_at_normal_load_bytes = 0;
+  double heap_at_high_load_bytes = 0;
+  size_t high_load_intervals = 0;
+  double load_correlation = 0;
+  double fell_back_bytes = 0;
+  // kLimitTooSmall (and the post-mortem): memory in use at the end against the limit, and its
+  // range over the second half of the run.
+  double in_use_of_limit = 0;
+  double in_use_range_bytes = 0;
+};
+
 struct FileReport {
   std::string path;
   // process
@@ -202,6 +301,10 @@ struct FileReport {
   std::vector<TimelinePoint> timeline;  // memory over the run, bounded (see TimelinePoint)
   std::string previous_file;               // the file of the image this one was exec'd from
   std::optional<ExecEnding> exec_ending;  // set when the last snapshot's trigger is "exec"
+  // Memory held, how the process ended, and the cause of its memory pressure.
+  Ending ending = Ending::kNormal;
+  HeldMemoryReport held;
+  OomCauseReport cause;
 };
 
 // A stack across several files, matched by SiteReport::key.

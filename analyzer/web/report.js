@@ -2,13 +2,14 @@
 // reads the report's data from the JSON element #clw-report-data and draws,
 // with uPlot, each file's memory over time with the leak's growth projected to the memory limit
 // and the OOM time marked, and, with d3-flame-graph, the flame graph of leaked bytes (the stacks
-// and values of --format folded). Names from the snapshot reach the page only as text (textContent,
+// and values of --format folded) beside the flame graph of memory held at the end, with the peak of
+// memory in use and the end marked on the chart. Names from the snapshot reach the page only as text (textContent,
 // d3's .text()), never as markup. Exposes what it drew as window.clwReport for tests.
 (function () {
   "use strict";
 
   const data = JSON.parse(document.getElementById("clw-report-data").textContent);
-  const drawn = { charts: [], flame: null };
+  const drawn = { charts: [], flame: null, heldFlame: null };
   window.clwReport = drawn;
 
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
@@ -134,6 +135,7 @@
             ctx.restore();
             placeOomLabel(u);
           },
+          (u) => markPeakAndEnd(u, chart),
         ],
       },
     };
@@ -165,6 +167,39 @@
       u.setSize({ width: Math.max(320, element.clientWidth), height: 320 });
     });
     drawn.charts.push({ plot: u, oomSeconds, lastSeconds, element });
+  }
+
+  // ---- the peak of memory in use and the end, marked on a chart ---------------------------------
+
+  // A dotted vertical line with a label at `seconds`; the peak's is drawn only when it is not the
+  // end. The end says "killed" when the process did not exit normally.
+  function markPeakAndEnd(u, chart) {
+    const marks = [];
+    if (chart.peak_s !== null && chart.peak_s !== undefined && chart.peak_s !== chart.end_s) {
+      marks.push({ seconds: chart.peak_s, label: "peak", color: "#bf8700" });
+    }
+    if (chart.end_s !== null && chart.end_s !== undefined) {
+      const label = chart.post_mortem ? "killed" : "end";
+      marks.push({ seconds: chart.end_s, label, color: "#57606a" });
+    }
+    const ctx = u.ctx;
+    for (const mark of marks) {
+      const x = Math.round(u.valToPos(mark.seconds, "x", true));
+      if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+      ctx.save();
+      ctx.strokeStyle = mark.color;
+      ctx.fillStyle = mark.color;
+      ctx.setLineDash([2, 3]);
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      ctx.font = 12 * (window.devicePixelRatio || 1) + "px sans-serif";
+      ctx.textAlign = "right";
+      ctx.fillText(mark.label, x - 3, u.bbox.top + 28 * (window.devicePixelRatio || 1));
+      ctx.restore();
+    }
   }
 
   // ---- flame graph of leaked bytes -------------------------------------------------------------
@@ -217,6 +252,38 @@
     drawn.flame = { graph, root };
   }
 
+  // ---- flame graph of memory held at the end ----------------------------------------------------
+
+  function drawHeldFlame() {
+    const element = document.getElementById("clw-held-flame");
+    if (!element || !data.held_flame) return;
+    const stacks = data.held_flame.stacks;
+    if (stacks.length === 0) {
+      element.textContent = "Nothing held: no stack to draw.";
+      return;
+    }
+    const root = flameTree(stacks);
+    root.name = "all memory held";
+    const label = (d) =>
+      d.data.name + ": " + formatBytes(d.value) + " (" + ((100 * d.value) / root.value).toFixed(1) +
+      "% of the memory held)";
+    const graph = flamegraph
+      .default()
+      .width(Math.max(320, element.clientWidth))
+      .cellHeight(20)
+      .inverted(true)
+      .minFrameSize(1)
+      .transitionDuration(250)
+      .sort(true)
+      .label(label)
+      .setDetailsElement(document.getElementById("clw-held-flame-details"));
+    d3.select(element).datum(root).call(graph);
+    const reset = document.getElementById("clw-held-flame-reset");
+    if (reset) reset.addEventListener("click", () => graph.resetZoom());
+    drawn.heldFlame = { graph, root };
+  }
+
   for (const element of document.querySelectorAll(".clw-chart")) drawChart(element);
   drawFlame();
+  drawHeldFlame();
 })();

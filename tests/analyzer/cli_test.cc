@@ -395,10 +395,28 @@ TEST(CliTest, KilledProcessFileIsReportedIncompleteWithExit0) {
   WriteSyntheticWorker(path, scenario);
   CliRun run = RunAnalyzer({path});
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_EQ(Lines(run.out)[0], "[clw] Native memory leak detected in libclient.so");
+  // A post-mortem headline first: how it ended, what held the memory, the cause; then the leak.
+  const std::vector<std::string> lines = Lines(run.out);
+  EXPECT_EQ(lines[0].rfind("[clw] Worker process did not exit normally: ", 0), 0u) << run.out;
+  EXPECT_EQ(lines[1].rfind("[clw] At its last snapshot (8m 20s, 20,000 requests): ", 0), 0u)
+      << run.out;
+  EXPECT_NE(run.out.find("\n[clw] Memory held: 118 MiB (69.9% of the heap) by client_send "
+                         "(client.c:42) in libclient.so"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("\n[clw] Cause: unbounded memory growth (a leak) in libclient.so: "),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("\n[clw] Native memory leak detected in libclient.so\n"),
+            std::string::npos)
+      << run.out;
   EXPECT_NE(run.out.find("  complete:        false ("), std::string::npos) << run.out;
   CliRun json = RunAnalyzer({"--format", "json", path});
-  EXPECT_EQ(nlohmann::json::parse(json.out)["complete"], false);
+  const nlohmann::json report = nlohmann::json::parse(json.out);
+  EXPECT_EQ(report["complete"], false);
+  EXPECT_EQ(report["post_mortem"], true);
+  EXPECT_EQ(report["oom_cause"]["cause"], "leak");
+  EXPECT_EQ(report["held"]["end"]["modules"][0]["module"], "libclient.so");
 }
 
 // Every prefix of a small file: the analyzer never crashes; it writes a report that says

@@ -389,11 +389,11 @@ TEST(PprofFormat, ParsesBackWithTheLeakingFunctionsValues) {
   ASSERT_TRUE(profile.ParseFromString(Gunzip(Slurp(output))));
   auto str = [&](int64_t index) { return profile.string_table(static_cast<int>(index)); };
 
-  ASSERT_EQ(profile.sample_type_size(), 5);
+  ASSERT_EQ(profile.sample_type_size(), 6);
   const char* types[][2] = {{"leaked_space", "bytes"}, {"inuse_space", "bytes"},
                             {"inuse_objects", "count"}, {"alloc_space", "bytes"},
-                            {"alloc_objects", "count"}};
-  for (int i = 0; i < 5; ++i) {
+                            {"alloc_objects", "count"}, {"peak_inuse_space", "bytes"}};
+  for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(str(profile.sample_type(i).type()), types[i][0]);
     EXPECT_EQ(str(profile.sample_type(i).unit()), types[i][1]);
   }
@@ -413,7 +413,7 @@ TEST(PprofFormat, ParsesBackWithTheLeakingFunctionsValues) {
   const perftools::profiles::Sample* leak = nullptr;
   int leaking_samples = 0;
   for (const auto& sample : profile.sample()) {
-    ASSERT_EQ(sample.value_size(), 5);
+    ASSERT_EQ(sample.value_size(), 6);
     if (sample.value(0) > 0) ++leaking_samples;
     ASSERT_GE(sample.location_id_size(), 2);
     const auto* caller = locations.at(sample.location_id(1));
@@ -429,6 +429,7 @@ TEST(PprofFormat, ParsesBackWithTheLeakingFunctionsValues) {
   EXPECT_EQ(leak->value(2), static_cast<int64_t>(3 * kRequests));         // 3 blocks per request
   EXPECT_EQ(leak->value(3), leak->value(1));  // allocated = live: nothing freed
   EXPECT_EQ(leak->value(4), leak->value(2));
+  EXPECT_EQ(leak->value(5), leak->value(1));  // a leak holds most at the end, its peak
   std::map<std::string, std::string> labels;
   for (const auto& label : leak->label()) labels[str(label.key())] = str(label.str());
   EXPECT_EQ(labels["classification"], "leak");

@@ -232,6 +232,27 @@ test("one worker: answers, chart with projection and OOM marker, sites, flame gr
     return Number(rect.getAttribute("width")) < full * 0.8;
   }, svgWidth, { timeout: 5000 });
 
+  // Beside it, the flame graph of memory held at the end: the JSON report's held figures.
+  const held = await page.evaluate(() => {
+    const { root } = window.clwReport.heldFlame;
+    const values = {};
+    const walk = (node) => {
+      values[node.name] = node.value;
+      node.children.forEach(walk);
+    };
+    walk(root);
+    return values;
+  });
+  const topHeld = json.held.end.sites[0];
+  assert.equal(topHeld.function, "client_send");
+  assert.equal(held.client_send, Math.round(topHeld.live_bytes));
+  assert.ok(Math.abs(held["all memory held"] - json.held.end.heap_live_bytes) <=
+            0.01 * json.held.end.heap_live_bytes, JSON.stringify(held));
+  assert.ok((await page.locator('#clw-held-flame g.frame[name="client_send"]').count()) >= 1);
+  // The held section names the same top holder.
+  const heldRow = page.locator("table.clw-held-sites tr").nth(1).locator("td");
+  assert.ok((await heldRow.nth(0).textContent()).startsWith("client_send (client.c:42)"));
+
   await page.screenshot({ path: path.join(output, "html-report.png"), fullPage: true });
   assertSelfContained(seen, url);
   await context.close();

@@ -18,6 +18,9 @@ report (schema clwleak-report/1, DESIGN.md) with it:
   short-run             a 5 s run (what a first try or a CI job makes): the leak found in libclient.so
                         at its rate within 15%, the LRU cache not a leak, --fail-on-leak fails it
   wrapper               clw-leak-run: exit codes passed through, no silent clobbering, --help
+  postmortem            the demo worker (scripts/demo's settings) SIGKILLed after 10 s: the text
+                        report opens with the post-mortem headline, libclient.so is the top holder
+                        of memory at the end, the cause is the leak
 
 Standard library only. Every check prints one line ("ok" or "FAIL" and the numbers); the test fails
 when any check failed.
@@ -437,6 +440,40 @@ def cmd_sigkill(args):
     return checks.finish()
 
 
+def cmd_postmortem(args):
+    checks = Checks("the demo worker SIGKILLed after 10 s: a post-mortem")
+    worker_args = ["--duration", "60", "--rate", "1000", "--threads", "4", "--progress", "5"]
+    code, _, stderr = run_worker(args, "postmortem", worker_args, kill_after_s=10)
+    snapshot = os.path.join(args.workdir, "postmortem.pb")
+    checks.expect(code == 128 + signal.SIGKILL, f"clw-leak-run exits 137 (got {code})")
+    if not os.path.exists(snapshot):
+        raise Fatal(f"{snapshot} was not written")
+    code, report = analyze_json(args, snapshot)
+    checks.expect(code == 0, f"clw-leak-analyze reads the file (exit {code})")
+    checks.expect(field(report, "post_mortem") is True,
+                  f"a post-mortem (ending {field(report, 'ending')})")
+    end = field(report, "held", "end") or {}
+    modules = end.get("modules") or [{}]
+    checks.expect(modules[0].get("module") == LEAK_MODULE,
+                  f"{LEAK_MODULE} is the top holder at the end: {modules[:2]}")
+    sites = end.get("sites") or [{}]
+    checks.expect(sites[0].get("module") == LEAK_MODULE and
+                  sites[0].get("function") in LEAK_FUNCTIONS,
+                  f"the top holding stack is a leaking function of {LEAK_MODULE}: "
+                  f"{sites[0].get('function')}")
+    checks.expect(field(report, "oom_cause", "cause") == "leak",
+                  f"the cause is the leak: {field(report, 'oom_cause', 'cause')}")
+    result = subprocess.run([args.analyzer, snapshot], capture_output=True, text=True, timeout=120)
+    lines = result.stdout.splitlines()
+    checks.expect(bool(lines) and lines[0].startswith("[clw] Worker process did not exit normally"),
+                  f"the text report opens with the post-mortem headline: {lines[:1]}")
+    checks.expect(any(l.startswith("[clw] Memory held: ") and LEAK_MODULE in l for l in lines),
+                  f"the headline names {LEAK_MODULE} as holding the memory")
+    checks.expect(any(l.startswith("[clw] In the last ") for l in lines),
+                  "the headline says what grew in the last intervals")
+    return checks.finish()
+
+
 def cmd_wrapper(args):
     checks = Checks("clw-leak-run: exit codes, no silent clobbering, --help")
     workdir = os.path.join(args.workdir, "wrapper")
@@ -496,13 +533,13 @@ def main():
     run.add_argument("name")
     run.add_argument("--no-leak", action="store_true")
     for name in ("leak-report", "noleak-report", "leak-gate", "baseline-gate", "sigkill", "wrapper",
-                 "short-run"):
+                 "short-run", "postmortem"):
         sub.add_parser(name)
     args = parser.parse_args()
     handlers = {
         "run": cmd_run, "leak-report": cmd_leak_report, "noleak-report": cmd_noleak_report,
         "leak-gate": cmd_leak_gate, "baseline-gate": cmd_baseline_gate, "sigkill": cmd_sigkill,
-        "wrapper": cmd_wrapper, "short-run": cmd_short_run,
+        "wrapper": cmd_wrapper, "short-run": cmd_short_run, "postmortem": cmd_postmortem,
     }
     try:
         return handlers[args.command](args)

@@ -33,7 +33,7 @@ LEAK_BYTES_PER_REQUEST = 2000
 TESTS = 300
 LEAKING_FUNCTION = "ci_fixture_leak"
 SAMPLE_TYPES = [("leaked_space", "bytes"), ("inuse_space", "bytes"), ("inuse_objects", "count"),
-                ("alloc_space", "bytes"), ("alloc_objects", "count")]
+                ("alloc_space", "bytes"), ("alloc_objects", "count"), ("peak_inuse_space", "bytes")]
 
 
 # --- a fake Pyroscope -----------------------------------------------------------------------------
@@ -233,7 +233,7 @@ def main():
         if profile:
             checks.expect(profile["sample_types"] == SAMPLE_TYPES,
                           "sample types leaked_space, inuse_space, inuse_objects, alloc_space, "
-                          "alloc_objects", profile["sample_types"])
+                          "alloc_objects, peak_inuse_space", profile["sample_types"])
             checks.expect(profile["default_sample_type"] == "leaked_space",
                           "leaked_space is the default sample type", profile["default_sample_type"])
             checks.expect(LEAKING_FUNCTION in profile["functions"],
