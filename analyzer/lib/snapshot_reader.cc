@@ -63,6 +63,14 @@ class SnapshotReader::Impl {
 
   bool OpenFile(std::string* error);
   ReadStatus Next();
+  bool Resume() {
+    if (!finished_ || finish_status_ == ReadStatus::kError) return !finished_;
+    finished_ = false;
+    complete_ = false;
+    input_eof_ = false;
+    std::clearerr(file_);
+    return true;
+  }
 
   std::string path_;
   proto::Header header_;
@@ -316,6 +324,7 @@ std::unique_ptr<SnapshotReader> SnapshotReader::Open(const std::string& path, st
 
 const proto::Header& SnapshotReader::header() const { return impl_->header_; }
 ReadStatus SnapshotReader::Next() { return impl_->Next(); }
+bool SnapshotReader::Resume() { return impl_->Resume(); }
 const proto::Snapshot& SnapshotReader::last_snapshot() const { return impl_->snapshot_; }
 const ProfileState& SnapshotReader::state() const { return impl_->state_; }
 bool SnapshotReader::complete() const { return impl_->complete_; }

@@ -57,6 +57,10 @@ class SnapshotReader {
   const proto::Header& header() const;
   // Decodes the next snapshot and folds it into state().
   ReadStatus Next();
+  // Following a file that is still being written: after Next() returned kEnd or kTruncated, makes
+  // the next Next() read what was appended to the file since (the zstd state and a partly read
+  // record are kept, nothing is read twice). False, and nothing changes, after kError.
+  bool Resume();
   // The raw snapshot that the last successful Next() decoded.
   const proto::Snapshot& last_snapshot() const;
   const ProfileState& state() const;
