@@ -75,6 +75,9 @@ ReadProblem FileFollower::Poll(double now_s, uint64_t file_size, bool force) {
     problem = ReadProblem::kCorrupt;
   }
   const bool due = last_analysis_s_ < 0 || now_s - last_analysis_s_ >= settings_->analysis_interval_s;
+  // The file's clean end may arrive after its final snapshot (the zstd frame's epilogue): that
+  // changes the answer (complete) without a new snapshot.
+  if (reader_->complete() && figures_ != nullptr && !figures_->complete) pending_ = true;
   if (pending_ && (due || force || failed_ || reader_->complete())) {
     Analyse();
     last_analysis_s_ = now_s;
