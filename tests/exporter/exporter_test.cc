@@ -80,6 +80,9 @@ void FollowInChunks(const WorkerScenario& scenario, size_t chunk) {
     Append(growing, bytes.substr(offset, chunk));
     ASSERT_EQ(follower.Poll(now += 1, SizeOf(growing), false), ReadProblem::kNone) << offset;
     snapshots += follower.new_snapshots();
+    // A poll that finds nothing new changes nothing.
+    ASSERT_EQ(follower.Poll(now += 1, SizeOf(growing), false), ReadProblem::kNone) << offset;
+    EXPECT_EQ(follower.new_snapshots(), 0u);
   }
   EXPECT_EQ(snapshots, static_cast<uint64_t>(scenario.snapshots));
   ASSERT_TRUE(follower.complete());
@@ -118,7 +121,7 @@ TEST(FileFollower, FollowingInPiecesGivesTheWholeFilesAnswersSampled) {
   WorkerScenario scenario;
   scenario.sample_rate_bytes = 256 * 1024;
   scenario.ages = true;
-  for (size_t chunk : {13, 999, 65536}) {
+  for (size_t chunk : {13, 999, 65536, 100000}) {
     SCOPED_TRACE(chunk);
     FollowInChunks(scenario, chunk);
   }
