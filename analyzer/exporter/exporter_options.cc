@@ -40,8 +40,11 @@ std::string ExporterUsage() {
 
 Follows every clwleak snapshot file in DIR (and those that appear later), reading only what was
 appended since the last look, and serves the answers per process as OpenMetrics on
-http://HOST:PORT/metrics (and "ok" on /healthz).
+http://HOST:PORT/metrics (and "ok" on /healthz). Files of processes that stopped writing age out
+after --retention; a truncated, deleted, replaced or corrupt file is counted in
+clwleak_exporter_read_errors_total and never stops the others.
 
+Options:
   --serve HOST:PORT         address to listen on, e.g. 127.0.0.1:9471 or [::1]:9471
   --watch DIR               directory of snapshot files (CLWLEAK_OUTPUT); repeatable
   --pattern GLOB            names of the files followed (default: *, dot files excluded)
@@ -51,7 +54,7 @@ http://HOST:PORT/metrics (and "ok" on /healthz).
                             read error (default 30s)
   --analysis-interval DURATION  the most often one file is re-analysed (default 5s)
   --per N                   clwleak_leak_bytes_per_request is the rate per N requests / N (default 1000)
-  --series-points N         points kept per file for the fit (default 128; memory per file)
+  --series-points N         points kept per file for the fit (default 64; memory per file)
   --max-files N             files followed at once; more are counted as read errors (default 10000)
   --help, --version
 )";

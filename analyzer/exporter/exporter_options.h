@@ -16,7 +16,7 @@ struct ExporterOptions {
   double header_grace_s = 30;           // --header-grace: how long a file may lack a readable header
   double analysis_interval_s = 5;       // --analysis-interval: the most often a file is re-analysed
   uint64_t per_requests = 1000;         // --per N (as clw-leak-analyze)
-  size_t series_points = 128;           // --series-points: the grid kept per file (memory bound)
+  size_t series_points = 64;            // --series-points: the grid kept per file (memory bound)
   size_t max_files = 10000;             // --max-files: files followed at once
   bool help = false;
   bool version = false;

@@ -49,10 +49,15 @@ class FileFollower {
   // then stops reading the file; Figures() keeps the last answers).
   ReadProblem Poll(double now_s, uint64_t file_size, bool force);
 
-  bool has_header() const { return reader_ != nullptr; }
+  bool has_header() const { return has_header_; }
   bool failed() const { return failed_; }
-  bool complete() const { return reader_ != nullptr && reader_->complete(); }
-  uint64_t bytes_read() const { return reader_ == nullptr ? 0 : reader_->file_bytes_read(); }
+  // The process finished the file (final snapshot, clean end).
+  bool complete() const {
+    return released_complete_ || (reader_ != nullptr && reader_->complete());
+  }
+  uint64_t bytes_read() const {
+    return released_size_ > 0 ? released_size_ : reader_ == nullptr ? 0 : reader_->file_bytes_read();
+  }
   dev_t device() const { return device_; }
   ino_t inode() const { return inode_; }
   const std::string& path() const { return path_; }
@@ -66,13 +71,15 @@ class FileFollower {
   // may hold it after this follower replaced it.
   std::shared_ptr<const cli::ProcessFigures> figures() const { return figures_; }
   // From the header: the process id and executable.
-  uint32_t pid() const { return reader_ == nullptr ? 0 : reader_->header().pid(); }
-  std::string exe() const { return reader_ == nullptr ? std::string() : reader_->header().exe(); }
+  uint32_t pid() const { return pid_; }
+  const std::string& exe() const { return exe_; }
   // The CLWLEAK_LABELS of the header.
   const std::vector<std::pair<std::string, std::string>>& labels() const { return labels_; }
 
  private:
   void Analyse();
+  void Restart();  // forgets the file's state, to read it again from its start
+  void Release();  // keeps only the answers
 
   std::string path_;
   dev_t device_;
@@ -81,6 +88,15 @@ class FileFollower {
   std::unique_ptr<analysis::SnapshotReader> reader_;
   std::unique_ptr<analysis::FileAnalysis> analysis_;
   std::vector<std::pair<std::string, std::string>> labels_;
+  bool has_header_ = false;
+  uint32_t pid_ = 0;
+  std::string exe_;
+  // > 0: the reader and analysis were released at this file size, the answers kept: the file
+  // ended cleanly, or no snapshot came for kIdleReleasePeriods snapshot periods (a process that
+  // was killed or hangs). If it grows again it is read anew from its start.
+  uint64_t released_size_ = 0;
+  bool released_complete_ = false;
+  double idle_release_s_ = 0;
   bool failed_ = false;
   bool header_late_counted_ = false;
   double first_seen_s_ = -1;

@@ -55,7 +55,10 @@ const proto::Module* ProfileState::ModuleOf(const proto::Frame& frame) const {
 
 class SnapshotReader::Impl {
  public:
-  explicit Impl(std::string path) : path_(std::move(path)) {}
+  Impl(std::string path, size_t buffer_bytes)
+      : path_(std::move(path)),
+        input_bytes_(buffer_bytes > 0 ? buffer_bytes : ZSTD_DStreamInSize()),
+        output_room_(buffer_bytes > 0 ? buffer_bytes : ZSTD_DStreamOutSize()) {}
   ~Impl() {
     if (file_ != nullptr) std::fclose(file_);
     if (dctx_ != nullptr) ZSTD_freeDCtx(dctx_);
@@ -107,6 +110,8 @@ class SnapshotReader::Impl {
 
   std::FILE* file_ = nullptr;
   ZSTD_DCtx* dctx_ = nullptr;
+  size_t input_bytes_;  // compressed bytes read per fread
+  size_t output_room_;  // decoded bytes asked of zstd per call
   std::vector<char> input_;
   ZSTD_inBuffer in_{nullptr, 0, 0};
   uint64_t input_chunk_offset_ = 0;  // file offset of input_[0]
@@ -132,7 +137,7 @@ bool SnapshotReader::Impl::OpenFile(std::string* error) {
     *error = path_ + ": cannot create a zstd decompression context";
     return false;
   }
-  input_.resize(ZSTD_DStreamInSize());
+  input_.resize(input_bytes_);
   struct stat info {};
   if (fstat(fileno(file_), &info) == 0 && S_ISREG(info.st_mode)) {
     file_size_ = static_cast<uint64_t>(info.st_size);
@@ -194,7 +199,7 @@ bool SnapshotReader::Impl::Fill(size_t need) {
       file_bytes_read_ += n;
       in_ = ZSTD_inBuffer{input_.data(), n, 0};
     }
-    const size_t room = ZSTD_DStreamOutSize();
+    const size_t room = output_room_;
     MakeRoomForOutput(room);
     ZSTD_outBuffer out{window_.data() + window_end_, room, 0};
     size_t result = ZSTD_decompressStream(dctx_, &out, &in_);
@@ -218,6 +223,11 @@ bool SnapshotReader::Impl::Fill(size_t need) {
 SnapshotReader::Impl::RecordStatus SnapshotReader::Impl::ReadRecord(std::string_view* record,
                                                                     uint64_t* record_offset) {
   *record_offset = decompressed_offset_;
+  if (Available() == 0 && window_.size() > 2 * output_room_) {
+    // Every decoded byte was used: a window grown for one large record is given back.
+    std::vector<char>().swap(window_);
+    window_begin_ = window_end_ = 0;
+  }
   auto input_ended = [&](const std::string& where) {
     if (zstd_failed_) return RecordStatus::kError;
     error_ = path_ + ": " + where;
@@ -279,6 +289,9 @@ ReadStatus SnapshotReader::Impl::Next() {
   switch (status) {
     case RecordStatus::kRecord:
       snapshot_.Swap(&parsed_);  // last_snapshot() only ever shows a snapshot that parsed
+      // A parsed message keeps the room of the largest one it held (the first snapshot defines
+      // every frame): dropped, so a reader kept open holds only the last snapshot.
+      parsed_ = proto::Snapshot();
       break;
     case RecordStatus::kEnd:
       finished_ = true;
@@ -312,8 +325,9 @@ ReadStatus SnapshotReader::Impl::Next() {
 SnapshotReader::SnapshotReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SnapshotReader::~SnapshotReader() = default;
 
-std::unique_ptr<SnapshotReader> SnapshotReader::Open(const std::string& path, std::string* error) {
-  auto impl = std::make_unique<Impl>(path);
+std::unique_ptr<SnapshotReader> SnapshotReader::Open(const std::string& path, std::string* error,
+                                                     size_t buffer_bytes) {
+  auto impl = std::make_unique<Impl>(path, buffer_bytes);
   std::string message;
   if (!impl->OpenFile(&message)) {
     if (error != nullptr) *error = message;

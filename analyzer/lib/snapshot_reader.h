@@ -51,7 +51,11 @@ class SnapshotReader {
  public:
   // Opens `path` and decodes its header. On failure returns nullptr and sets *error to a message
   // that names the file, what is wrong and the byte offset (e.g. "x.pb: unknown format version 7").
-  static std::unique_ptr<SnapshotReader> Open(const std::string& path, std::string* error);
+  // `buffer_bytes`: the size of the compressed input chunk and of the decoded output room per
+  // zstd call; 0 = zstd's recommended sizes (~128 KiB each). A program that keeps many readers
+  // open (the exporter) passes a few KiB.
+  static std::unique_ptr<SnapshotReader> Open(const std::string& path, std::string* error,
+                                              size_t buffer_bytes = 0);
   ~SnapshotReader();
 
   const proto::Header& header() const;

@@ -78,10 +78,10 @@ void FollowInChunks(const WorkerScenario& scenario, size_t chunk) {
   double now = 0;
   for (size_t offset = 0; offset < bytes.size(); offset += chunk) {
     Append(growing, bytes.substr(offset, chunk));
-    ASSERT_EQ(follower.Poll(now += 1, SizeOf(growing), false), ReadProblem::kNone) << offset;
+    ASSERT_EQ(follower.Poll(now += 0.001, SizeOf(growing), false), ReadProblem::kNone) << offset;
     snapshots += follower.new_snapshots();
     // A poll that finds nothing new changes nothing.
-    ASSERT_EQ(follower.Poll(now += 1, SizeOf(growing), false), ReadProblem::kNone) << offset;
+    ASSERT_EQ(follower.Poll(now += 0.001, SizeOf(growing), false), ReadProblem::kNone) << offset;
     EXPECT_EQ(follower.new_snapshots(), 0u);
   }
   EXPECT_EQ(snapshots, static_cast<uint64_t>(scenario.snapshots));
@@ -147,6 +147,42 @@ TEST(FileFollower, AnalysisIsRateLimitedButAlwaysDoneAtTheEnd) {
   Append(growing, bytes.substr(bytes.size() / 2 + bytes.size() / 4));
   follower.Poll(3, SizeOf(growing), false);
   EXPECT_EQ(follower.figures()->snapshots, 100u);  // the final snapshot: analysed at once
+}
+
+TEST(FileFollower, AnIdleFileKeepsItsAnswersAndIsReadAnewWhenItGrows) {
+  const std::string source = TempPath("idle_whole.pb");
+  WorkerScenario scenario;
+  testing::WriteSyntheticWorker(source, scenario);
+  const std::string bytes = ReadBytes(source);
+  const std::string growing = TempPath("idle_growing.pb");
+  std::remove(growing.c_str());
+  FollowerSettings settings;
+  settings.analysis_interval_s = 0;
+  FileFollower follower(growing, 0, 0, &settings);
+  Append(growing, bytes.substr(0, bytes.size() / 2));
+  follower.Poll(0, SizeOf(growing), false);
+  ASSERT_NE(follower.figures(), nullptr);
+  const uint64_t half = follower.figures()->snapshots;
+  const uint64_t read = follower.bytes_read();
+  // The synthetic file's snapshot period is 5 s: released after 60 s without a snapshot.
+  follower.Poll(59, SizeOf(growing), false);
+  follower.Poll(61, SizeOf(growing), false);
+  EXPECT_TRUE(follower.has_header());
+  EXPECT_EQ(follower.bytes_read(), read);
+  EXPECT_EQ(follower.figures()->snapshots, half);  // the answers are kept
+  EXPECT_EQ(follower.pid(), 4242u);
+  Append(growing, bytes.substr(bytes.size() / 2));
+  follower.Poll(62, SizeOf(growing), false);
+  ASSERT_TRUE(follower.complete());
+  analysis::FileReport whole;
+  std::string error;
+  analysis::AnalysisOptions options;
+  options.series_points = settings.analysis.series_points;
+  ASSERT_TRUE(analysis::AnalyzeFile(source, options, &whole, &error)) << error;
+  ExpectSameRate(follower.figures()->leak_per_request, cli::FiguresOf(whole).leak_per_request,
+                 "per request");
+  EXPECT_EQ(follower.figures()->snapshots, 100u);
+  EXPECT_TRUE(follower.figures()->complete);
 }
 
 struct Fleet {
