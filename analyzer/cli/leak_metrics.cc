@@ -6,12 +6,6 @@
 namespace clwleak::cli {
 namespace {
 
-Labels With(const Labels& process, const std::string& name, const std::string& value) {
-  Labels labels = process;
-  labels.emplace_back(name, value);
-  return labels;
-}
-
 }  // namespace
 
 ProcessFigures FiguresOf(const analysis::FileReport& file) {
@@ -135,16 +129,24 @@ LeakMetrics::LeakMetrics(Exposition* metrics) {
                            "The preload's snapshot period (CLWLEAK_INTERVAL).");
 }
 
-void LeakMetrics::Add(const ProcessFigures& figures, const Labels& process) {
-  Labels info = process;
+void LeakMetrics::Add(const ProcessFigures& figures, const Labels& labels) {
+  const RenderedLabels process_labels(labels);
+  const std::string process = process_labels.With();
+  auto with = [&](const char* name, const std::string& value) {
+    return process_labels.With(name, value);
+  };
+  auto Put = [](Family* family, const std::string& rendered, std::optional<double> value) {
+    PutRendered(family, rendered, value);
+  };
+  Labels info = labels;
   for (const auto& [name, value] :
        Labels{{"exe", figures.exe}, {"host", figures.host}, {"pid", std::to_string(figures.pid)},
               {"clwleak_version", figures.clwleak_version}}) {
     bool present = false;
-    for (const auto& label : process) present = present || label.first == name;
+    for (const auto& label : labels) present = present || label.first == name;
     if (!present) info.emplace_back(name, value);
   }
-  Put(info_, info, 1.0);
+  Put(info_, RenderedLabels(info).With(), 1.0);
   if (figures.leak_per_request) {
     Put(leak_per_request_, process, figures.leak_per_request->value);
     Put(leak_per_request_low_, process, figures.leak_per_request->lo);
@@ -160,15 +162,16 @@ void LeakMetrics::Add(const ProcessFigures& figures, const Labels& process) {
   for (analysis::Classification state :
        {analysis::Classification::kLeak, analysis::Classification::kBounded,
         analysis::Classification::kStable, analysis::Classification::kInconclusive}) {
-    Put(verdict_, With(process, "verdict", analysis::ClassificationName(state)),
+    Put(verdict_, with("verdict", analysis::ClassificationName(state)),
         figures.verdict == state ? 1.0 : 0.0);
   }
   if (!figures.top_module.empty()) {
-    Put(top_module_, With(process, "module", figures.top_module), 1.0);
+    Put(top_module_, with("module", figures.top_module), 1.0);
   }
   for (const ProcessFigures::ModuleLeak& module : figures.modules) {
-    Put(module_per_request_, With(process, "module", module.module), module.per_request);
-    Put(module_per_second_, With(process, "module", module.module), module.per_second);
+    const std::string by_module = with("module", module.module);
+    Put(module_per_request_, by_module, module.per_request);
+    Put(module_per_second_, by_module, module.per_second);
   }
   if (figures.time_to_oom_s) {
     Put(time_to_oom_, process, figures.time_to_oom_s->value);
@@ -176,10 +179,10 @@ void LeakMetrics::Add(const ProcessFigures& figures, const Labels& process) {
     Put(time_to_oom_high_, process, figures.time_to_oom_s->hi);
   }
   for (const auto& [module, bytes] : figures.live_bytes_by_module) {
-    Put(live_bytes_, With(process, "module", module), bytes);
+    Put(live_bytes_, with("module", module), bytes);
   }
   if (figures.limit_bytes > 0) {
-    Put(limit_, With(process, "source", figures.limit_source), figures.limit_bytes);
+    Put(limit_, with("source", figures.limit_source), figures.limit_bytes);
   }
   Put(in_use_, process, figures.in_use_bytes);
   Put(heap_live_, process, figures.heap_live_bytes);

@@ -21,7 +21,25 @@ void AppendValue(double value, std::string* out) {
   *out += text;
 }
 
+void AppendLabel(const std::string& name, const std::string& value, std::string* out) {
+  if (!out->empty()) *out += ',';
+  *out += name;
+  *out += "=\"";
+  *out += EscapeLabelValue(value);
+  *out += '"';
+}
+
 }  // namespace
+
+RenderedLabels::RenderedLabels(const Labels& base) {
+  for (const auto& [name, value] : base) AppendLabel(name, value, &inner_);
+}
+
+std::string RenderedLabels::With(const std::string& name, const std::string& value) const {
+  std::string inner = inner_;
+  AppendLabel(name, value, &inner);
+  return "{" + inner + "}";
+}
 
 Family* Exposition::Add(const std::string& name, const std::string& help, MetricType type) {
   families_.push_back(Family{name, help, type, {}});
@@ -40,17 +58,7 @@ std::string Exposition::Render(bool openmetrics) const {
     for (const Sample& sample : family.samples) {
       out += family.name;
       if (counter) out += "_total";
-      if (!sample.labels.empty()) {
-        out += '{';
-        for (size_t i = 0; i < sample.labels.size(); ++i) {
-          if (i > 0) out += ',';
-          out += sample.labels[i].first;
-          out += "=\"";
-          out += EscapeLabelValue(sample.labels[i].second);
-          out += '"';
-        }
-        out += '}';
-      }
+      out += sample.labels;
       out += ' ';
       AppendValue(sample.value, &out);
       out += '\n';
@@ -59,7 +67,12 @@ std::string Exposition::Render(bool openmetrics) const {
   return openmetrics ? out + "# EOF\n" : out;
 }
 
-void Put(Family* family, Labels labels, std::optional<double> value) {
+void Put(Family* family, const Labels& labels, std::optional<double> value) {
+  if (!value || !std::isfinite(*value)) return;
+  PutRendered(family, RenderedLabels(labels).With(), value);
+}
+
+void PutRendered(Family* family, std::string labels, std::optional<double> value) {
   if (!value || !std::isfinite(*value)) return;
   family->samples.push_back(Sample{std::move(labels), *value});
 }

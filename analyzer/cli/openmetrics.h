@@ -16,8 +16,10 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 
 enum class MetricType { kGauge, kCounter };
 
+// A sample's labels are rendered when it is added (`{name="value",...}`, escaped; empty without
+// labels): a page of many processes is then one string per sample, not one per label.
 struct Sample {
-  Labels labels;
+  std::string labels;
   double value = 0;
 };
 
@@ -46,7 +48,20 @@ class Exposition {
 
 // Adds a sample unless the value is missing or not finite (a figure the analysis does not know is
 // left out rather than written as NaN).
-void Put(Family* family, Labels labels, std::optional<double> value);
+void Put(Family* family, const Labels& labels, std::optional<double> value);
+
+// Labels rendered once for many samples: `base` (e.g. a process's labels) then `extra`.
+class RenderedLabels {
+ public:
+  explicit RenderedLabels(const Labels& base);
+  // `{base...}`, or `{base...,name="value"}`.
+  std::string With() const { return inner_.empty() ? std::string() : "{" + inner_ + "}"; }
+  std::string With(const std::string& name, const std::string& value) const;
+
+ private:
+  std::string inner_;
+};
+void PutRendered(Family* family, std::string labels, std::optional<double> value);
 
 // Escapes host bytes with EscapeBytes (byte_escape.h), so that the value is valid UTF-8 as
 // OpenMetrics requires, then backslash, double quote and newline, per OpenMetrics.

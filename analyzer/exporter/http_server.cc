@@ -70,9 +70,15 @@ struct HttpServer::Impl {
 
   static MHD_Result Respond(MHD_Connection* connection, unsigned status, std::string body,
                             const char* content_type) {
-    MHD_Response* response =
-        MHD_create_response_from_buffer(body.size(), body.data(), MHD_RESPMEM_MUST_COPY);
-    if (response == nullptr) return MHD_NO;
+    // The page is handed over, not copied: a fleet's page is megabytes.
+    auto* owned = new std::string(std::move(body));
+    MHD_Response* response = MHD_create_response_from_buffer_with_free_callback_cls(
+        owned->size(), owned->data(), [](void* text) { delete static_cast<std::string*>(text); },
+        owned);
+    if (response == nullptr) {
+      delete owned;
+      return MHD_NO;
+    }
     MHD_add_response_header(response, "Content-Type", content_type);
     const MHD_Result result = MHD_queue_response(connection, status, response);
     MHD_destroy_response(response);

@@ -28,9 +28,10 @@ std::string RenderMetricsPage(const FleetView& view, double now_unix_s, bool ope
       cli::MetricType::kCounter);
 
   for (const PublishedProcess& process : view.processes) {
-    cli::Put(up, process.labels, process.up ? 1.0 : 0.0);
+    const std::string labels = cli::RenderedLabels(process.labels).With();
+    cli::PutRendered(up, labels, process.up ? 1.0 : 0.0);
     if (process.last_snapshot_wall_s > 0) {
-      cli::Put(age, process.labels, std::max(0.0, now_unix_s - process.last_snapshot_wall_s));
+      cli::PutRendered(age, labels, std::max(0.0, now_unix_s - process.last_snapshot_wall_s));
     }
     if (process.figures != nullptr) leak.Add(*process.figures, process.labels);
   }
