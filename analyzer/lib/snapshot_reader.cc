@@ -223,11 +223,6 @@ bool SnapshotReader::Impl::Fill(size_t need) {
 SnapshotReader::Impl::RecordStatus SnapshotReader::Impl::ReadRecord(std::string_view* record,
                                                                     uint64_t* record_offset) {
   *record_offset = decompressed_offset_;
-  if (Available() == 0 && window_.size() > 2 * output_room_) {
-    // Every decoded byte was used: a window grown for one large record is given back.
-    std::vector<char>().swap(window_);
-    window_begin_ = window_end_ = 0;
-  }
   auto input_ended = [&](const std::string& where) {
     if (zstd_failed_) return RecordStatus::kError;
     error_ = path_ + ": " + where;
