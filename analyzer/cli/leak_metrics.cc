@@ -4,9 +4,7 @@
 #include <set>
 
 namespace clwleak::cli {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 ProcessFigures FiguresOf(const analysis::FileReport& file) {
   ProcessFigures figures;
@@ -26,7 +24,8 @@ ProcessFigures FiguresOf(const analysis::FileReport& file) {
   }
   figures.leaking_sites = file.leak.sites;
   for (const analysis::SiteReport& site : file.sites) {
-    if (site.classification == analysis::Classification::kInconclusive) ++figures.inconclusive_sites;
+    if (site.classification == analysis::Classification::kInconclusive)
+      ++figures.inconclusive_sites;
     figures.live_bytes_by_module[site.module] += site.live_bytes;
   }
   figures.top_module = file.leak.module;
@@ -39,7 +38,8 @@ ProcessFigures FiguresOf(const analysis::FileReport& file) {
   if (file.oom.projected) {
     // The interval's ends: the time at the upper end of the growth interval, and at its lower end
     // (infinite, and left out, when that end is not above zero).
-    figures.time_to_oom_s = analysis::Rate{file.oom.seconds, file.oom.seconds_lo, file.oom.seconds_hi};
+    figures.time_to_oom_s =
+        analysis::Rate{file.oom.seconds, file.oom.seconds_lo, file.oom.seconds_hi};
   }
   figures.limit_bytes = file.memory.limit_bytes;
   figures.limit_source = file.memory.limit_source;
@@ -58,9 +58,9 @@ Labels ProcessLabels(const std::string& file,
                      const std::vector<std::pair<std::string, std::string>>& labels,
                      const Labels& extra) {
   // Names our own series carry; an operator's label with one of them is renamed, not dropped.
-  static const std::set<std::string> kOurs = {"file", "pid", "exe", "host", "clwleak_version",
-                                               "module", "verdict", "source", "reason",
-                                               "job", "instance"};
+  static const std::set<std::string> kOurs = {
+      "file",    "pid",    "exe",    "host", "clwleak_version", "module",
+      "verdict", "source", "reason", "job",  "instance"};
   Labels out = {{"file", file}};
   std::set<std::string> used = {"file"};
   for (const auto& [name, value] : labels) {
@@ -75,9 +75,9 @@ Labels ProcessLabels(const std::string& file,
 
 LeakMetrics::LeakMetrics(Exposition* metrics) {
   info_ = metrics->Add("clwleak_info", "The profiled process; always 1.");
-  leak_per_request_ = metrics->Add(
-      "clwleak_leak_bytes_per_request",
-      "Bytes leaked per request by all leaking stacks (the analysis' rate per --per requests / N).");
+  leak_per_request_ = metrics->Add("clwleak_leak_bytes_per_request",
+                                   "Bytes leaked per request by all leaking stacks (the analysis' "
+                                   "rate per --per requests / N).");
   leak_per_request_low_ = metrics->Add("clwleak_leak_bytes_per_request_ci95_low",
                                        "Lower end of the 95% interval of the leak per request.");
   leak_per_request_high_ = metrics->Add("clwleak_leak_bytes_per_request_ci95_high",
@@ -139,9 +139,10 @@ void LeakMetrics::Add(const ProcessFigures& figures, const Labels& labels) {
     PutRendered(family, rendered, value);
   };
   Labels info = labels;
-  for (const auto& [name, value] :
-       Labels{{"exe", figures.exe}, {"host", figures.host}, {"pid", std::to_string(figures.pid)},
-              {"clwleak_version", figures.clwleak_version}}) {
+  for (const auto& [name, value] : Labels{{"exe", figures.exe},
+                                          {"host", figures.host},
+                                          {"pid", std::to_string(figures.pid)},
+                                          {"clwleak_version", figures.clwleak_version}}) {
     bool present = false;
     for (const auto& label : labels) present = present || label.first == name;
     if (!present) info.emplace_back(name, value);

@@ -34,7 +34,7 @@ struct ProcessFigures {
     std::optional<double> per_request;
     std::optional<double> per_second;
   };
-  std::vector<ModuleLeak> modules;  // modules with leaking sites, worst first
+  std::vector<ModuleLeak> modules;              // modules with leaking sites, worst first
   std::optional<analysis::Rate> time_to_oom_s;  // null when none is projected
   std::map<std::string, double> live_bytes_by_module;
   double limit_bytes = 0;  // 0 = unknown
@@ -53,14 +53,15 @@ ProcessFigures FiguresOf(const analysis::FileReport& file);
 // The labels on every series of a process: `file` (as given), then the CLWLEAK_LABELS recorded
 // in its header (names made valid; a name that another label of ours already uses gets the
 // prefix `label_`), then `extra` (e.g. pid and exe).
-Labels ProcessLabels(const std::string& file, const std::vector<std::pair<std::string, std::string>>& labels,
+Labels ProcessLabels(const std::string& file,
+                     const std::vector<std::pair<std::string, std::string>>& labels,
                      const Labels& extra = {});
 
 // Names of the families the exporter adds beside the per-process ones.
 inline constexpr const char* kUpMetric = "clwleak_up";
 inline constexpr const char* kSnapshotAgeMetric = "clwleak_last_snapshot_age_seconds";
 inline constexpr const char* kFilesFollowedMetric = "clwleak_exporter_files_followed";
-inline constexpr const char* kReadErrorsMetric = "clwleak_exporter_read_errors";  // counter
+inline constexpr const char* kReadErrorsMetric = "clwleak_exporter_read_errors";        // counter
 inline constexpr const char* kSnapshotsReadMetric = "clwleak_exporter_snapshots_read";  // counter
 
 // The per-process families, added to `exposition` in their order when constructed.

@@ -80,10 +80,14 @@ void PutRendered(Family* family, std::string labels, std::optional<double> value
 std::string EscapeLabelValue(const std::string& value) {
   std::string out;
   for (char c : EscapeBytes(value)) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }

@@ -12,10 +12,11 @@ std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
   // Families are created first and filled file by file, so each family's samples stay together
   // (OpenMetrics forbids interleaving families).
   LeakMetrics leak_metrics(&metrics);
-  Family* gate_passed = metrics.Add(
-      "clwleak_gate_passed", "1 when every requested gate passed, 0 when one failed or was "
-                             "inconclusive (unless --inconclusive=pass); absent when no gate "
-                             "was requested.");
+  Family* gate_passed =
+      metrics.Add("clwleak_gate_passed",
+                  "1 when every requested gate passed, 0 when one failed or was "
+                  "inconclusive (unless --inconclusive=pass); absent when no gate "
+                  "was requested.");
   Family* gate_outcome = metrics.Add(
       "clwleak_gate_outcome",
       "The gates' outcome as a state set (passed, failed, inconclusive); absent when no gate was "
@@ -26,9 +27,9 @@ std::string RenderPrometheus(const std::vector<analysis::FileReport>& files,
   }
   if (gate.evaluated) {
     Put(gate_passed, {}, gate.passed ? 1.0 : 0.0);
-    for (analysis::GateOutcome state : {analysis::GateOutcome::kPassed,
-                                        analysis::GateOutcome::kFailed,
-                                        analysis::GateOutcome::kInconclusive}) {
+    for (analysis::GateOutcome state :
+         {analysis::GateOutcome::kPassed, analysis::GateOutcome::kFailed,
+          analysis::GateOutcome::kInconclusive}) {
       Put(gate_outcome, {{"outcome", GateOutcomeName(state)}}, gate.outcome == state ? 1.0 : 0.0);
     }
   }

@@ -65,7 +65,8 @@ bool ParseExporterOptions(int argc, char** argv, ExporterOptions* options, std::
     std::string name = argv[i];
     std::string value;
     bool inline_value = false;
-    if (const size_t equals = name.find('='); name.rfind("--", 0) == 0 && equals != std::string::npos) {
+    if (const size_t equals = name.find('=');
+        name.rfind("--", 0) == 0 && equals != std::string::npos) {
       value = name.substr(equals + 1);
       name = name.substr(0, equals);
       inline_value = true;
@@ -78,9 +79,10 @@ bool ParseExporterOptions(int argc, char** argv, ExporterOptions* options, std::
       options->version = true;
       continue;
     }
-    static const char* kWithValue[] = {"--serve", "--watch", "--pattern", "--retention",
-                                       "--poll-interval", "--header-grace", "--analysis-interval",
-                                       "--per", "--series-points", "--max-files"};
+    static const char* kWithValue[] = {
+        "--serve",         "--watch",        "--pattern",           "--retention",
+        "--poll-interval", "--header-grace", "--analysis-interval", "--per",
+        "--series-points", "--max-files"};
     bool known = false;
     for (const char* flag : kWithValue) known = known || name == flag;
     if (!known) {

@@ -20,14 +20,22 @@ constexpr double kIdleReleaseMinSeconds = 60;
 
 const char* ReadProblemName(ReadProblem problem) {
   switch (problem) {
-    case ReadProblem::kNone: return "none";
-    case ReadProblem::kNoHeader: return "no_header";
-    case ReadProblem::kCorrupt: return "corrupt";
-    case ReadProblem::kTruncated: return "truncated";
-    case ReadProblem::kReplaced: return "replaced";
-    case ReadProblem::kRemoved: return "removed";
-    case ReadProblem::kTooManyFiles: return "too_many_files";
-    case ReadProblem::kUnreadable: return "unreadable";
+    case ReadProblem::kNone:
+      return "none";
+    case ReadProblem::kNoHeader:
+      return "no_header";
+    case ReadProblem::kCorrupt:
+      return "corrupt";
+    case ReadProblem::kTruncated:
+      return "truncated";
+    case ReadProblem::kReplaced:
+      return "replaced";
+    case ReadProblem::kRemoved:
+      return "removed";
+    case ReadProblem::kTooManyFiles:
+      return "too_many_files";
+    case ReadProblem::kUnreadable:
+      return "unreadable";
   }
   return "unknown";
 }
@@ -67,8 +75,9 @@ ReadProblem FileFollower::Poll(double now_s, uint64_t file_size, bool force) {
         has_header_ = true;
         pid_ = reader_->header().pid();
         exe_ = reader_->header().exe();
-        idle_release_s_ = std::max(kIdleReleaseMinSeconds,
-                                   kIdleReleasePeriods * reader_->header().snapshot_interval_ns() / 1e9);
+        idle_release_s_ =
+            std::max(kIdleReleaseMinSeconds,
+                     kIdleReleasePeriods * reader_->header().snapshot_interval_ns() / 1e9);
       }
     }
     if (reader_ == nullptr) {
@@ -98,7 +107,8 @@ ReadProblem FileFollower::Poll(double now_s, uint64_t file_size, bool force) {
     failed_ = true;
     problem = ReadProblem::kCorrupt;
   }
-  const bool due = last_analysis_s_ < 0 || now_s - last_analysis_s_ >= settings_->analysis_interval_s;
+  const bool due =
+      last_analysis_s_ < 0 || now_s - last_analysis_s_ >= settings_->analysis_interval_s;
   // The file's clean end may arrive after its final snapshot (the zstd frame's epilogue): that
   // changes the answer (complete) without a new snapshot.
   if (reader_->complete() && figures_ != nullptr && !figures_->complete) pending_ = true;
@@ -106,9 +116,8 @@ ReadProblem FileFollower::Poll(double now_s, uint64_t file_size, bool force) {
     Analyse();
     last_analysis_s_ = now_s;
   }
-  if (failed_ ||
-      (!pending_ && figures_ != nullptr &&
-       (reader_->complete() || now_s - last_activity_s_ >= idle_release_s_))) {
+  if (failed_ || (!pending_ && figures_ != nullptr &&
+                  (reader_->complete() || now_s - last_activity_s_ >= idle_release_s_))) {
     Release();
   }
   return problem;

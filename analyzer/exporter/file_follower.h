@@ -22,13 +22,13 @@ namespace clwleak::exporter {
 // Why a file could not be followed (the `reason` label of clwleak_exporter_read_errors_total).
 enum class ReadProblem {
   kNone,
-  kNoHeader,     // no readable header within --header-grace (empty, garbage, another format)
-  kCorrupt,      // a record or zstd frame that does not decode; the file is not read further
-  kTruncated,    // the file became shorter than what was read: it was truncated or rewritten
-  kReplaced,     // another file took its name (rotation)
-  kRemoved,      // deleted before its process finished it
-  kTooManyFiles, // --max-files reached
-  kUnreadable,   // open or stat failed
+  kNoHeader,      // no readable header within --header-grace (empty, garbage, another format)
+  kCorrupt,       // a record or zstd frame that does not decode; the file is not read further
+  kTruncated,     // the file became shorter than what was read: it was truncated or rewritten
+  kReplaced,      // another file took its name (rotation)
+  kRemoved,       // deleted before its process finished it
+  kTooManyFiles,  // --max-files reached
+  kUnreadable,    // open or stat failed
 };
 const char* ReadProblemName(ReadProblem problem);
 
@@ -56,7 +56,9 @@ class FileFollower {
     return released_complete_ || (reader_ != nullptr && reader_->complete());
   }
   uint64_t bytes_read() const {
-    return released_size_ > 0 ? released_size_ : reader_ == nullptr ? 0 : reader_->file_bytes_read();
+    return released_size_ > 0   ? released_size_
+           : reader_ == nullptr ? 0
+                                : reader_->file_bytes_read();
   }
   dev_t device() const { return device_; }
   ino_t inode() const { return inode_; }

@@ -94,10 +94,11 @@ void FleetWatcher::Poll(double now_s) {
         continue;
       }
       over_limit_.erase(entry.path);
-      found = followers_
-                  .emplace(entry.path, std::make_unique<FileFollower>(entry.path, entry.info.st_dev,
-                                                                      entry.info.st_ino, &settings_))
-                  .first;
+      found =
+          followers_
+              .emplace(entry.path, std::make_unique<FileFollower>(entry.path, entry.info.st_dev,
+                                                                  entry.info.st_ino, &settings_))
+              .first;
     }
     FileFollower& follower = *found->second;
     Count(follower.Poll(now_s, size, false));

@@ -23,10 +23,10 @@ namespace clwleak::exporter {
 
 // What the metrics page shows of one process (file).
 struct PublishedProcess {
-  std::string file;  // the file's name in its directory
-  cli::Labels labels;  // file, CLWLEAK_LABELS, pid, exe
+  std::string file;                                    // the file's name in its directory
+  cli::Labels labels;                                  // file, CLWLEAK_LABELS, pid, exe
   std::shared_ptr<const cli::ProcessFigures> figures;  // null until the first analysis
-  bool up = true;                // the file reads without error
+  bool up = true;                                      // the file reads without error
   double last_snapshot_wall_s = 0;
 };
 

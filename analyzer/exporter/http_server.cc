@@ -113,7 +113,8 @@ struct HttpServer::Impl {
     if (std::strcmp(url, "/") == 0 || std::strcmp(url, "/healthz") == 0) {
       return Respond(connection, MHD_HTTP_OK, "ok\n", text);
     }
-    return Respond(connection, MHD_HTTP_NOT_FOUND, "not found: the metrics are at /metrics\n", text);
+    return Respond(connection, MHD_HTTP_NOT_FOUND, "not found: the metrics are at /metrics\n",
+                   text);
   }
 };
 

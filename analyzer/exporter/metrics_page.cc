@@ -13,11 +13,11 @@ std::string RenderMetricsPage(const FleetView& view, double now_unix_s, bool ope
                                 "1 while the process's snapshot file reads without error, 0 once "
                                 "it turned out corrupt (its last answers are kept until it ages "
                                 "out).");
-  cli::Family* age = metrics.Add(cli::kSnapshotAgeMetric,
-                                 "Seconds since the process's last snapshot was taken.");
+  cli::Family* age =
+      metrics.Add(cli::kSnapshotAgeMetric, "Seconds since the process's last snapshot was taken.");
   cli::LeakMetrics leak(&metrics);
-  cli::Family* followed = metrics.Add(cli::kFilesFollowedMetric,
-                                      "Snapshot files followed (with a readable header).");
+  cli::Family* followed =
+      metrics.Add(cli::kFilesFollowedMetric, "Snapshot files followed (with a readable header).");
   cli::Family* snapshots = metrics.Add(cli::kSnapshotsReadMetric,
                                        "Snapshots read from every file since the exporter started.",
                                        cli::MetricType::kCounter);

@@ -245,11 +245,11 @@ TEST(FleetWatcher, FaultsAreCountedAndEveryOtherFileIsStillServed) {
   EXPECT_EQ(fleet.Errors("no_header"), 0u);  // within the grace period
   const PublishedProcess* garbage = fleet.Process("garbage_midway.pb");
   ASSERT_NE(garbage, nullptr);
-  EXPECT_FALSE(garbage->up);                 // its last answers are kept, marked down
+  EXPECT_FALSE(garbage->up);  // its last answers are kept, marked down
   EXPECT_NE(garbage->figures, nullptr);
   EXPECT_EQ(fleet.Process("removed.pb"), nullptr);
   const PublishedProcess* replaced = fleet.Process("replaced.pb");
-  ASSERT_NE(replaced, nullptr);              // the new file under the old name is followed
+  ASSERT_NE(replaced, nullptr);  // the new file under the old name is followed
   EXPECT_TRUE(replaced->up);
   const PublishedProcess* good = fleet.Process("good.pb");
   ASSERT_NE(good, nullptr);
@@ -314,9 +314,9 @@ TEST(MetricsPage, LabelsOnEverySeriesAndCountersInBothTextFormats) {
   FleetView view;
   PublishedProcess process;
   process.file = "clwleak.clw-worker.7.pb";
-  process.labels = cli::ProcessLabels(
-      process.file, {{"pod", "web-\"0\""}, {"file", "shadow"}, {"bad-name", "x"}},
-      {{"pid", "7"}, {"exe", "clw-worker"}});
+  process.labels = cli::ProcessLabels(process.file,
+                                      {{"pod", "web-\"0\""}, {"file", "shadow"}, {"bad-name", "x"}},
+                                      {{"pid", "7"}, {"exe", "clw-worker"}});
   auto figures = std::make_shared<cli::ProcessFigures>();
   figures->verdict = analysis::Classification::kLeak;
   figures->leak_per_second = analysis::Rate{100, 90, 110};
@@ -337,7 +337,8 @@ TEST(MetricsPage, LabelsOnEverySeriesAndCountersInBothTextFormats) {
         "clwleak_leak_top_module_info", "clwleak_memory_in_use_bytes"}) {
     EXPECT_NE(page.find(std::string("\n") + series + labels), std::string::npos) << series;
   }
-  EXPECT_NE(page.find("clwleak_last_snapshot_age_seconds" + labels + "} 12.5\n"), std::string::npos);
+  EXPECT_NE(page.find("clwleak_last_snapshot_age_seconds" + labels + "} 12.5\n"),
+            std::string::npos);
   EXPECT_NE(page.find("clwleak_leak_bytes_per_second" + labels + "} 100\n"), std::string::npos);
   EXPECT_NE(page.find("# TYPE clwleak_exporter_read_errors counter\n"), std::string::npos);
   EXPECT_NE(page.find("clwleak_exporter_read_errors_total{reason=\"corrupt\"} 2\n"),
