@@ -31,9 +31,9 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from checks import Checks, environment_without_profiler  # noqa: E402
 
-LEAK_BYTES = 8192          # per request, in libclient.so
-RATE = 200                 # requests per second
-MEMORY_LIMIT = 1 << 30     # CLW_MEMORY_LIMIT: ~10 minutes to OOM at 1.6 MB/s
+LEAK_BYTES = 16384         # per request, in libclient.so: ~750 samples in 30 s at the default rate
+RATE = 400                 # requests per second
+MEMORY_LIMIT = 2 << 30     # CLW_MEMORY_LIMIT: ~5 minutes to OOM at 6.5 MB/s
 RETENTION_S = 15
 
 
