@@ -25,11 +25,19 @@ install(FILES ${PROJECT_BINARY_DIR}/clwleakConfig.cmake ${PROJECT_BINARY_DIR}/cl
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/clw-leak-analyze.md
   ${PROJECT_SOURCE_DIR}/docs/clw-leak-run.md ${PROJECT_SOURCE_DIR}/docs/analyzer.md
   ${PROJECT_SOURCE_DIR}/docs/report-schema.md ${PROJECT_SOURCE_DIR}/docs/sampling.md
-  ${PROJECT_SOURCE_DIR}/docs/ecosystem.md
+  ${PROJECT_SOURCE_DIR}/docs/ecosystem.md ${PROJECT_SOURCE_DIR}/docs/clw-leak-exporter.md
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
 # The CI examples (docs/ecosystem.md), to copy into a project.
 install(FILES ${PROJECT_SOURCE_DIR}/scripts/ci/github-actions.yml ${PROJECT_SOURCE_DIR}/scripts/ci/gitlab-ci.yml
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/ci)
+# The exporter's alerting rules and deployment examples (docs/clw-leak-exporter.md).
+install(FILES ${PROJECT_SOURCE_DIR}/scripts/prometheus/clwleak-rules.yml
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/prometheus)
+install(FILES ${PROJECT_SOURCE_DIR}/scripts/kubernetes/clw-worker-with-exporter.yaml
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/kubernetes)
+install(FILES ${PROJECT_SOURCE_DIR}/scripts/systemd/clw-leak-exporter.service
+  ${PROJECT_SOURCE_DIR}/scripts/systemd/clw-worker.service
+  DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/systemd)
 # The man pages are installed by man/CMakeLists.txt.
 
 set(CPACK_PACKAGE_NAME clwleak)

@@ -51,6 +51,48 @@ void CopyString(char* destination, size_t capacity, const char* source) {
 
 }  // namespace
 
+bool NextLabel(const char** cursor, LabelView* label) {
+  const char* p = *cursor;
+  if (p == nullptr || *p == '\0') return false;
+  const char* equals = strchr(p, '=');
+  if (equals == nullptr) return false;
+  const char* end = strchr(equals, ',');
+  if (end == nullptr) end = equals + strlen(equals);
+  label->key = p;
+  label->key_length = static_cast<size_t>(equals - p);
+  label->value = equals + 1;
+  label->value_length = static_cast<size_t>(end - equals - 1);
+  *cursor = *end == ',' ? end + 1 : end;
+  return true;
+}
+
+bool ValidLabels(const char* text) {
+  if (*text == '\0') return true;
+  const char* cursor = text;
+  LabelView labels[kMaxLabels];
+  int count = 0;
+  for (;;) {
+    const char* start = cursor;
+    LabelView label;
+    if (!NextLabel(&cursor, &label) || count == kMaxLabels) return false;
+    if (label.key_length == 0) return false;
+    for (size_t i = 0; i < label.key_length; ++i) {
+      const char c = label.key[i];
+      const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+      if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+    }
+    for (int i = 0; i < count; ++i) {
+      if (labels[i].key_length == label.key_length &&
+          memcmp(labels[i].key, label.key, label.key_length) == 0) {
+        return false;  // the same key twice: which one the operator meant is unknowable
+      }
+    }
+    labels[count++] = label;
+    if (*cursor == '\0') return cursor[-1] != ',';  // a trailing ',' is malformed
+    if (cursor == start) return false;
+  }
+}
+
 bool ParseSize(const char* text, uint64_t* bytes) {
   return text != nullptr && quantity::ParseSize(text, strlen(text), bytes, nullptr);
 }
@@ -160,6 +202,13 @@ Config ParseConfig(EnvLookup lookup) {
       if (capacity >= 16 && capacity <= (1ull << 28)) config.table_capacity = capacity;
       else WarnBadValue("CLWLEAK_TABLE_CAPACITY", value, "(chosen from the sample rate)",
                         "must be between 16 and 2^28");
+    }
+  }
+  if ((value = lookup("CLWLEAK_LABELS")) != nullptr && *value != '\0') {
+    if (strlen(value) < sizeof(config.labels) && ValidLabels(value)) {
+      CopyString(config.labels, sizeof(config.labels), value);
+    } else {
+      WarnBadValue("CLWLEAK_LABELS", value, "(no labels)");
     }
   }
   if (config.table_capacity == 0) {

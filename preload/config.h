@@ -18,10 +18,13 @@
 //   CLWLEAK_REQUEST_COUNTER_FILE  file holding a decimal request count, read at each snapshot
 //   CLWLEAK_CHILDREN              follow | off
 //   CLWLEAK_DISABLE               1: pure pass-through
+//   CLWLEAK_LABELS                k=v,...: labels recorded in the header (keys [A-Za-z_][A-Za-z0-9_]*,
+//                                 values without ','; at most kMaxLabels pairs)
 //   CLWLEAK_TABLE_CAPACITY        live sampled allocations the table holds (an addition to DESIGN.md;
 //                                 default 2^17, 2^21 in exact mode)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace clwleak {
@@ -49,6 +52,7 @@ struct Config {
   ChildPolicy children = ChildPolicy::kFollow;
   bool disabled = false;
   uint64_t table_capacity = 0;  // 0: chosen from the sample rate
+  char labels[1024] = "";       // CLWLEAK_LABELS, validated; "" when unset or malformed
 
   bool exact() const { return sample_rate == 1; }
 };
@@ -56,6 +60,21 @@ struct Config {
 // Reads the environment through `lookup` (getenv in production; a table in tests).
 using EnvLookup = const char* (*)(const char* name);
 Config ParseConfig(EnvLookup lookup);
+
+constexpr int kMaxLabels = 32;
+
+// One `key=value` of CLWLEAK_LABELS, as views into the text (not NUL-terminated).
+struct LabelView {
+  const char* key = nullptr;
+  size_t key_length = 0;
+  const char* value = nullptr;
+  size_t value_length = 0;
+};
+// Walks validated labels text: stores the pair at *cursor in *label, advances *cursor past it and
+// returns true; false at the end. Never allocates.
+bool NextLabel(const char** cursor, LabelView* label);
+// True when `text` is `k=v,...` with valid, distinct keys and at most kMaxLabels pairs ("" too).
+bool ValidLabels(const char* text);
 
 // Sizes as common/quantity.h reads them: "4096", "64Ki", "512Mi", "1.5Gi", "2G" (decimal),
 // "4GiB". False when malformed or ambiguous ("100MB").

@@ -477,6 +477,12 @@ void SnapshotWriter::BuildHeader(proto::Header* header) const {
   header->set_forked_child(forked_child_);
   header->set_birth_bucket_capacity(g_stacks.records_ages() ? kBirthBuckets : 0);
   if (!previous_file_.empty()) header->set_previous_file(previous_file_);
+  LabelView label;
+  for (const char* cursor = g_config.labels; NextLabel(&cursor, &label);) {
+    proto::Label* added = header->add_labels();
+    added->set_key(label.key, label.key_length);
+    added->set_value(label.value, label.value_length);
+  }
 }
 
 uint64_t SnapshotWriter::CurrentRequests() const {

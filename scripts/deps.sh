@@ -7,6 +7,7 @@ clwleak_build_packages=(
   libprotobuf-dev protobuf-compiler
   libgtest-dev libbenchmark-dev
   nlohmann-json3-dev
+  libmicrohttpd-dev
   python3 zstd zlib1g-dev
   help2man
   xz-utils

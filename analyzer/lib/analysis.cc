@@ -77,67 +77,107 @@ std::string DescribeSite(const SiteReport& site) {
   return text + " in " + site.module;
 }
 
+// What the stream of snapshots leaves for the report, beside the series.
+struct FileAnalysis::State {
+  State(const SnapshotReader& reader, const AnalysisOptions& options)
+      : reader(reader),
+        options(options),
+        recorder(options.series_points, reader.header().birth_bucket_capacity() > 0),
+        teardown(static_cast<double>(reader.header().sample_rate_bytes())),
+        enforced_limit(reader.header()) {}
+
+  const SnapshotReader& reader;
+  AnalysisOptions options;
+  SeriesRecorder recorder;
+  TeardownJudge teardown;
+  uint64_t previous_requests = 0;
+  uint64_t idle_since_observed = 0;
+  bool teardown_excluded = false;
+  EnforcedLimitHistory enforced_limit;
+  std::string in_use_source;  // of the last snapshot observed
+  uint32_t in_use_processes = 0;
+  HeldMemoryTracker held;      // what held the memory at the end and at the peak
+  double held_requests = 0;    // the highest request count observed
+};
+
+FileAnalysis::FileAnalysis(const SnapshotReader& reader, const AnalysisOptions& options)
+    : state_(std::make_unique<State>(reader, options)) {}
+FileAnalysis::~FileAnalysis() = default;
+
+void FileAnalysis::Observe() {
+  State& s = *state_;
+  const proto::Header& header = s.reader.header();
+  const proto::Snapshot& snapshot = s.reader.last_snapshot();
+  // The limit is a fact of the time, whatever the snapshot shows of the worker.
+  s.enforced_limit.Observe(snapshot);
+  // The exit snapshot is taken after the program's destructors ran. When it shows memory freed
+  // materially since the last snapshot (exit_snapshot.h), that is teardown (caches and pools
+  // released), not how the worker behaved: it is left out of the growth series, and memory in
+  // use then also comes from the running process.
+  if (snapshot.trigger() == "exit" &&
+      s.teardown.IsTeardown(static_cast<double>(snapshot.heap_live_bytes()))) {
+    s.teardown_excluded = true;
+    s.recorder.ObserveSkipped(snapshot, header.start_monotonic_ns());
+    return;
+  }
+  // A snapshot that saw no request since the previous one adds nothing on the request axis, and
+  // after the last request it shows shutdown (an interpreter freeing everything), not the
+  // worker's behaviour. Files without request counts (always 0) keep every snapshot.
+  if (s.previous_requests > 0 && snapshot.requests() == s.previous_requests) {
+    ++s.idle_since_observed;
+    s.recorder.ObserveSkipped(snapshot, header.start_monotonic_ns());
+    return;
+  }
+  s.recorder.Observe(snapshot, header.start_monotonic_ns());
+  s.held_requests = std::max(s.held_requests, static_cast<double>(snapshot.requests()));
+  const uint64_t since_start = snapshot.monotonic_ns() > header.start_monotonic_ns()
+                                   ? snapshot.monotonic_ns() - header.start_monotonic_ns()
+                                   : 0;
+  s.held.Observe(snapshot, static_cast<double>(since_start) * 1e-9, s.held_requests);
+  if (snapshot.has_cgroup_memory_current()) {
+    s.in_use_source = snapshot.memory_in_use_source().empty() ? "cgroup memory.current"
+                                                              : snapshot.memory_in_use_source();
+    s.in_use_processes = snapshot.cgroup_process_count();
+  } else {
+    s.in_use_source = "rss";
+    s.in_use_processes = 0;
+  }
+  s.teardown.ObserveRunning(static_cast<double>(snapshot.heap_live_bytes()));
+  s.previous_requests = snapshot.requests();
+  s.idle_since_observed = 0;
+}
+
 bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileReport* report,
                  std::string* error) {
   auto reader = SnapshotReader::Open(path, error);
   if (reader == nullptr) return false;
-  const proto::Header& header = reader->header();
-  SeriesRecorder recorder(options.series_points, header.birth_bucket_capacity() > 0);
-  TeardownJudge teardown(static_cast<double>(header.sample_rate_bytes()));
+  FileAnalysis analysis(*reader, options);
   ReadStatus status;
-  uint64_t previous_requests = 0;
-  uint64_t idle_since_observed = 0;
-  bool teardown_excluded = false;
-  EnforcedLimitHistory enforced_limit(header);
-  std::string in_use_source;  // of the last snapshot observed
-  uint32_t in_use_processes = 0;
-  HeldMemoryTracker held;
-  double held_requests = 0;
   while ((status = reader->Next()) == ReadStatus::kSnapshot) {
     if (options.on_progress) options.on_progress(reader->file_bytes_read(), reader->file_size());
-    const proto::Snapshot& snapshot = reader->last_snapshot();
-    // The limit is a fact of the time, whatever the snapshot shows of the worker.
-    enforced_limit.Observe(snapshot);
-    // The exit snapshot is taken after the program's destructors ran. When it shows memory freed
-    // materially since the last snapshot (exit_snapshot.h), that is teardown (caches and pools
-    // released), not how the worker behaved: it is left out of the growth series, and memory in
-    // use then also comes from the running process.
-    if (snapshot.trigger() == "exit" &&
-        teardown.IsTeardown(static_cast<double>(snapshot.heap_live_bytes()))) {
-      teardown_excluded = true;
-      recorder.ObserveSkipped(snapshot, header.start_monotonic_ns());
-      continue;
-    }
-    // A snapshot that saw no request since the previous one adds nothing on the request axis, and
-    // after the last request it shows shutdown (an interpreter freeing everything), not the
-    // worker's behaviour. Files without request counts (always 0) keep every snapshot.
-    if (previous_requests > 0 && snapshot.requests() == previous_requests) {
-      ++idle_since_observed;
-      recorder.ObserveSkipped(snapshot, header.start_monotonic_ns());
-      continue;
-    }
-    recorder.Observe(snapshot, header.start_monotonic_ns());
-    held_requests = std::max(held_requests, static_cast<double>(snapshot.requests()));
-    const uint64_t since_start = snapshot.monotonic_ns() > header.start_monotonic_ns()
-                                     ? snapshot.monotonic_ns() - header.start_monotonic_ns()
-                                     : 0;
-    held.Observe(snapshot, static_cast<double>(since_start) * 1e-9, held_requests);
-    if (snapshot.has_cgroup_memory_current()) {
-      in_use_source = snapshot.memory_in_use_source().empty() ? "cgroup memory.current"
-                                                              : snapshot.memory_in_use_source();
-      in_use_processes = snapshot.cgroup_process_count();
-    } else {
-      in_use_source = "rss";
-      in_use_processes = 0;
-    }
-    teardown.ObserveRunning(static_cast<double>(snapshot.heap_live_bytes()));
-    previous_requests = snapshot.requests();
-    idle_since_observed = 0;
+    analysis.Observe();
   }
   if (status == ReadStatus::kError) {
     *error = reader->error();
     return false;
   }
+  return analysis.Report(status, report, error);
+}
+
+bool FileAnalysis::Report(ReadStatus status, FileReport* report, std::string* error) const {
+  const State& s = *state_;
+  const SnapshotReader* reader = &s.reader;
+  const proto::Header& header = reader->header();
+  const AnalysisOptions& options = s.options;
+  const std::string& path = reader->path();
+  const EnforcedLimitHistory& enforced_limit = s.enforced_limit;
+  const uint64_t idle_since_observed = s.idle_since_observed;
+  const bool teardown_excluded = s.teardown_excluded;
+  const std::string& in_use_source = s.in_use_source;
+  const uint32_t in_use_processes = s.in_use_processes;
+  // Finishing adds the last snapshot to the grid: done on a copy, so that more snapshots can
+  // still be observed on the grid's stride.
+  SeriesRecorder recorder = s.recorder;
   recorder.Finish();
 
   FileReport& file = *report;
@@ -149,9 +189,11 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   file.host = header.host();
   file.clwleak_version = header.clwleak_version();
   file.sample_rate_bytes = header.sample_rate_bytes();
+  file.snapshot_interval_s = static_cast<double>(header.snapshot_interval_ns()) / 1e9;
   file.snapshots = reader->snapshots_read();
   file.complete = reader->complete();
   file.previous_file = header.previous_file();
+  for (const proto::Label& label : header.labels()) file.labels.emplace_back(label.key(), label.value());
   file.exec_ending = ExecEndingOf(reader->last_snapshot());
   file.end = status == ReadStatus::kEnd ? "end" : "truncated";
   if (status == ReadStatus::kTruncated) file.end_message = reader->error();
@@ -523,7 +565,7 @@ bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileRe
   // What held the memory, how the process ended, and what pressed on its limit.
   file.ending =
       EndingOf(file.complete, status == ReadStatus::kTruncated, file.exec_ending.has_value());
-  FillHeldMemory(held, &file);
+  FillHeldMemory(s.held, &file);
   file.cause = JudgeOomCause(file);
 
   file.oom = ProjectTimeToOom(file.memory.limit_bytes, file.memory.in_use_bytes,

@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "report.h"
+#include "snapshot_reader.h"
 #include "suppressions.h"
 
 namespace clwleak::analysis {
@@ -50,6 +52,27 @@ struct AnalysisOptions {
 // the report says complete = false and analyses every whole snapshot.
 bool AnalyzeFile(const std::string& path, const AnalysisOptions& options, FileReport* report,
                  std::string* error);
+
+// The analysis of one file as a stream, for a reader that follows a file still being written (the
+// exporter): call Observe() after every reader.Next() that returned kSnapshot, and Report() at any
+// time for the answers as of the snapshots observed so far; `status` is how the stream ended (kEnd
+// while following: what is read is whole). Memory is bounded by the file's stacks times
+// options.series_points, however many snapshots are observed. The reader must outlive this.
+// AnalyzeFile() is this over a whole file. Not thread-safe.
+class FileAnalysis {
+ public:
+  FileAnalysis(const SnapshotReader& reader, const AnalysisOptions& options);
+  ~FileAnalysis();
+  FileAnalysis(const FileAnalysis&) = delete;
+  FileAnalysis& operator=(const FileAnalysis&) = delete;
+
+  void Observe();
+  bool Report(ReadStatus status, FileReport* report, std::string* error) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Pools several files (a fleet): per stack and per module, bytes per N requests are pooled over
 // all files' windows (sum of growth / sum of requests), bytes per hour are summed (the fleet's

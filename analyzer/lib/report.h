@@ -258,6 +258,8 @@ struct FileReport {
   std::vector<std::string> cmdline;
   std::string host;
   std::string clwleak_version;
+  // CLWLEAK_LABELS as the header records them (key, value), in order; empty when unset.
+  std::vector<std::pair<std::string, std::string>> labels;
   // run facts
   double duration_s = 0;  // from profiling start to the last snapshot
   uint64_t snapshots = 0;
@@ -266,6 +268,7 @@ struct FileReport {
   std::string end;          // "end" (clean) or "truncated"
   std::string end_message;  // why it is truncated; empty when clean
   uint64_t sample_rate_bytes = 0;
+  double snapshot_interval_s = 0;  // the preload's CLWLEAK_INTERVAL
   uint64_t dropped_samples = 0;
   uint64_t dropped_bytes = 0;
   uint64_t unwind_failures = 0;

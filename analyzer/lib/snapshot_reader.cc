@@ -42,7 +42,10 @@ std::string OffsetText(uint64_t decompressed, uint64_t compressed) {
 
 class SnapshotReader::Impl {
  public:
-  explicit Impl(std::string path) : path_(std::move(path)) {}
+  Impl(std::string path, size_t buffer_bytes)
+      : path_(std::move(path)),
+        input_bytes_(buffer_bytes > 0 ? buffer_bytes : ZSTD_DStreamInSize()),
+        output_room_(buffer_bytes > 0 ? buffer_bytes : ZSTD_DStreamOutSize()) {}
   ~Impl() {
     if (file_ != nullptr) std::fclose(file_);
     if (dctx_ != nullptr) ZSTD_freeDCtx(dctx_);
@@ -50,6 +53,14 @@ class SnapshotReader::Impl {
 
   bool OpenFile(std::string* error);
   ReadStatus Next();
+  bool Resume() {
+    if (!finished_ || finish_status_ == ReadStatus::kError) return !finished_;
+    finished_ = false;
+    complete_ = false;
+    input_eof_ = false;
+    std::clearerr(file_);
+    return true;
+  }
 
   std::string path_;
   proto::Header header_;
@@ -87,6 +98,8 @@ class SnapshotReader::Impl {
 
   std::FILE* file_ = nullptr;
   ZSTD_DCtx* dctx_ = nullptr;
+  size_t input_bytes_;  // compressed bytes read per fread
+  size_t output_room_;  // decoded bytes asked of zstd per call
   std::vector<char> input_;
   ZSTD_inBuffer in_{nullptr, 0, 0};
   uint64_t input_chunk_offset_ = 0;  // file offset of input_[0]
@@ -122,7 +135,7 @@ bool SnapshotReader::Impl::OpenFile(std::string* error) {
     *error = path_ + ": cannot create a zstd decompression context";
     return false;
   }
-  input_.resize(ZSTD_DStreamInSize());
+  input_.resize(input_bytes_);
   struct stat info {};
   if (fstat(fileno(file_), &info) == 0 && S_ISREG(info.st_mode)) {
     file_size_ = static_cast<uint64_t>(info.st_size);
@@ -190,7 +203,7 @@ bool SnapshotReader::Impl::Fill(size_t need) {
       file_bytes_read_ += n;
       in_ = ZSTD_inBuffer{input_.data(), n, 0};
     }
-    const size_t room = ZSTD_DStreamOutSize();
+    const size_t room = output_room_;
     MakeRoomForOutput(room);
     ZSTD_outBuffer out{window_.data() + window_end_, room, 0};
     size_t result = ZSTD_decompressStream(dctx_, &out, &in_);
@@ -275,6 +288,9 @@ ReadStatus SnapshotReader::Impl::Next() {
   switch (status) {
     case RecordStatus::kRecord:
       snapshot_.Swap(&parsed_);  // last_snapshot() only ever shows a snapshot that parsed
+      // A parsed message keeps the room of the largest one it held (the first snapshot defines
+      // every frame): dropped, so a reader kept open holds only the last snapshot.
+      parsed_ = proto::Snapshot();
       break;
     case RecordStatus::kEnd:
       finished_ = true;
@@ -300,8 +316,9 @@ ReadStatus SnapshotReader::Impl::Next() {
 SnapshotReader::SnapshotReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SnapshotReader::~SnapshotReader() = default;
 
-std::unique_ptr<SnapshotReader> SnapshotReader::Open(const std::string& path, std::string* error) {
-  auto impl = std::make_unique<Impl>(path);
+std::unique_ptr<SnapshotReader> SnapshotReader::Open(const std::string& path, std::string* error,
+                                                     size_t buffer_bytes) {
+  auto impl = std::make_unique<Impl>(path, buffer_bytes);
   std::string message;
   if (!impl->OpenFile(&message)) {
     if (error != nullptr) *error = message;
@@ -312,6 +329,7 @@ std::unique_ptr<SnapshotReader> SnapshotReader::Open(const std::string& path, st
 
 const proto::Header& SnapshotReader::header() const { return impl_->header_; }
 ReadStatus SnapshotReader::Next() { return impl_->Next(); }
+bool SnapshotReader::Resume() { return impl_->Resume(); }
 const proto::Snapshot& SnapshotReader::last_snapshot() const { return impl_->snapshot_; }
 const ProfileState& SnapshotReader::state() const { return impl_->state_; }
 bool SnapshotReader::complete() const { return impl_->complete_; }

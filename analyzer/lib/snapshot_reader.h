@@ -34,12 +34,20 @@ class SnapshotReader {
  public:
   // Opens `path` and decodes its header. On failure returns nullptr and sets *error to a message
   // that names the file, what is wrong and the byte offset (e.g. "x.pb: unknown format version 7").
-  static std::unique_ptr<SnapshotReader> Open(const std::string& path, std::string* error);
+  // `buffer_bytes`: the size of the compressed input chunk and of the decoded output room per
+  // zstd call; 0 = zstd's recommended sizes (~128 KiB each). A program that keeps many readers
+  // open (the exporter) passes a few KiB.
+  static std::unique_ptr<SnapshotReader> Open(const std::string& path, std::string* error,
+                                              size_t buffer_bytes = 0);
   ~SnapshotReader();
 
   const proto::Header& header() const;
   // Decodes the next snapshot and folds it into state().
   ReadStatus Next();
+  // Following a file that is still being written: after Next() returned kEnd or kTruncated, makes
+  // the next Next() read what was appended to the file since (the zstd state and a partly read
+  // record are kept, nothing is read twice). False, and nothing changes, after kError.
+  bool Resume();
   // The raw snapshot that the last successful Next() decoded.
   const proto::Snapshot& last_snapshot() const;
   const ProfileState& state() const;

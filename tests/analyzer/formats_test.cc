@@ -211,8 +211,20 @@ TEST(PrometheusFormat, ValidOpenMetricsWithTheAnswersAndEscapedLabels) {
   const std::map<std::string, std::string> file = {{"file", path}};
 
   EXPECT_NEAR(Metric(samples, "clwleak_leak_bytes_per_request", file), kLeakPerRequest, 1e-6);
-  EXPECT_NEAR(Metric(samples, "clwleak_leak_bytes_per_hour", file),
-              kLeakPerRequest * 40 * 3600, kLeakPerRequest * 40 * 3600 * 1e-9);  // 40 requests/s
+  // Base units: bytes per second (40 requests/s), and no per-hour family.
+  EXPECT_NEAR(Metric(samples, "clwleak_leak_bytes_per_second", file), kLeakPerRequest * 40,
+              kLeakPerRequest * 40 * 1e-9);
+  EXPECT_LE(Metric(samples, "clwleak_leak_bytes_per_second_ci95_low", file), kLeakPerRequest * 40);
+  EXPECT_GE(Metric(samples, "clwleak_leak_bytes_per_second_ci95_high", file), kLeakPerRequest * 40);
+  for (const MetricSample& sample : samples) {
+    EXPECT_EQ(sample.name.find("per_hour"), std::string::npos) << sample.name;
+  }
+  EXPECT_EQ(Metric(samples, "clwleak_leak_top_module_info",
+                   {{"file", path}, {"module", "libclient.so"}}),
+            1);
+  EXPECT_NEAR(Metric(samples, "clwleak_module_leak_bytes_per_second",
+                     {{"file", path}, {"module", "libclient.so"}}),
+              kLeakPerRequest * 40, kLeakPerRequest * 40 * 1e-6);
   EXPECT_EQ(Metric(samples, "clwleak_leaking_sites", file), 1);
   EXPECT_NEAR(Metric(samples, "clwleak_module_leak_bytes_per_request",
                      {{"file", path}, {"module", "libclient.so"}}),
@@ -228,6 +240,10 @@ TEST(PrometheusFormat, ValidOpenMetricsWithTheAnswersAndEscapedLabels) {
   // time to OOM = headroom / (6,200 B × 40 requests/s)
   EXPECT_NEAR(Metric(samples, "clwleak_time_to_oom_seconds", file),
               (2147483648.0 - in_use) / (kLeakPerRequest * 40), 1.0);
+  EXPECT_LE(Metric(samples, "clwleak_time_to_oom_seconds_ci95_low", file),
+            Metric(samples, "clwleak_time_to_oom_seconds", file));
+  EXPECT_GE(Metric(samples, "clwleak_time_to_oom_seconds_ci95_high", file),
+            Metric(samples, "clwleak_time_to_oom_seconds", file));
   EXPECT_EQ(Metric(samples, "clwleak_complete", file), 1);
   EXPECT_EQ(Metric(samples, "clwleak_requests", file), kRequests);
   EXPECT_EQ(Metric(samples, "clwleak_snapshots", file), 100);

@@ -12,14 +12,19 @@ rm -rf "$work" && mkdir -p "$work"
 prefix=$work/prefix
 
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
-for f in bin/clw-leak-analyze bin/clw-leak-run include/clwleak/clwleak.h \
-         lib/cmake/clwleak/clwleakConfig.cmake share/doc/clwleak/clw-leak-analyze.md; do
+for f in bin/clw-leak-analyze bin/clw-leak-run bin/clw-leak-exporter include/clwleak/clwleak.h \
+         lib/cmake/clwleak/clwleakConfig.cmake share/doc/clwleak/clw-leak-analyze.md \
+         share/doc/clwleak/clw-leak-exporter.md share/doc/clwleak/examples/prometheus/clwleak-rules.yml \
+         share/doc/clwleak/examples/kubernetes/clw-worker-with-exporter.yaml \
+         share/doc/clwleak/examples/systemd/clw-leak-exporter.service; do
   [ -e "$prefix/$f" ] || { echo "FAIL: $f is not installed"; exit 1; }
 done
 ls "$prefix"/lib*/libclwleak.so >/dev/null || { echo "FAIL: libclwleak.so is not installed"; exit 1; }
 version=$("$prefix/bin/clw-leak-analyze" --version)
 [ "$("$prefix/bin/clw-leak-run" --version)" = "clw-leak-run ${version#clw-leak-analyze }" ] ||
   { echo "FAIL: installed clw-leak-run --version is not '$version'"; exit 1; }
+[ "$("$prefix/bin/clw-leak-exporter" --version)" = "clw-leak-exporter ${version#clw-leak-analyze }" ] ||
+  { echo "FAIL: installed clw-leak-exporter --version is not '$version'"; exit 1; }
 
 # Man pages: installed, gzipped roff, and rendered with the words each must hold.
 render() {  # render PAGE.gz: the page as plain text, 80 columns (man, else groff, else the roff source)
@@ -48,12 +53,14 @@ for page in "${pages[@]}"; do
 done
 must_hold man7/clwleak.7.gz LD_PRELOAD ENVIRONMENT CLWLEAK_OUTPUT CLWLEAK_SAMPLE_RATE CLWLEAK_INTERVAL \
   CLWLEAK_MEMORY_LIMIT CLW_MEMORY_LIMIT CLWLEAK_MAX_DEPTH CLWLEAK_UNWIND CLWLEAK_MMAP \
-  CLWLEAK_REQUEST_COUNTER_FILE CLWLEAK_CHILDREN CLWLEAK_DISABLE CLWLEAK_TABLE_CAPACITY \
+  CLWLEAK_REQUEST_COUNTER_FILE CLWLEAK_CHILDREN CLWLEAK_DISABLE CLWLEAK_TABLE_CAPACITY CLWLEAK_LABELS \
   "clwleak ${version#clw-leak-analyze }"
 if grep -q '^man1/' "$build_dir/man/pages.txt"; then
   must_hold man1/clw-leak-analyze.1.gz SYNOPSIS OPTIONS "EXIT STATUS" EXAMPLES --fail-on-leak \
     --baseline "$version"
   must_hold man1/clw-leak-run.1.gz SYNOPSIS OPTIONS "EXIT STATUS" ENVIRONMENT --version --rate
+  must_hold man1/clw-leak-exporter.1.gz SYNOPSIS OPTIONS "EXIT STATUS" --serve --watch --retention \
+    clwleak_time_to_oom_seconds
   must_hold man1/clw-pyroscope-upload.1.gz SYNOPSIS --app-name --labels PYROSCOPE_PASSWORD
   echo "ok: man pages ${pages[*]} are installed and render"
 else
@@ -81,9 +88,11 @@ PY
 deb=$(ls "$work"/clwleak_*.deb)
 info=$(dpkg-deb --info "$deb")  # not piped into grep -q: with pipefail, an early exit is a SIGPIPE
 grep -q "Depends:.*libunwind" <<<"$info" || { echo "FAIL: no library dependencies in $deb"; exit 1; }
+grep -q "Depends:.*libmicrohttpd" <<<"$info" ||
+  { echo "FAIL: $deb does not depend on libmicrohttpd (clw-leak-exporter)"; exit 1; }
 grep -q "Recommends:.*python3" <<<"$info" || { echo "FAIL: $deb does not recommend python3"; exit 1; }
 dpkg-deb -x "$deb" "$work/deb"
-for f in usr/bin/clw-leak-analyze usr/bin/clw-leak-run usr/bin/clw-pyroscope-upload; do
+for f in usr/bin/clw-leak-analyze usr/bin/clw-leak-run usr/bin/clw-leak-exporter usr/bin/clw-pyroscope-upload; do
   [ -x "$work/deb/$f" ] || { echo "FAIL: $f not in $deb"; exit 1; }
 done
 for page in "${pages[@]}"; do

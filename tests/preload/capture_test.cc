@@ -426,6 +426,32 @@ TEST(Capture, MalformedVariablesWarnAndFallBackToDefaults) {
   EXPECT_EQ(file.header.snapshot_interval_ns(), 5000000000u);
 }
 
+TEST(Capture, LabelsAreRecordedInTheHeader) {
+  ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "10", "10"},
+                                {{"CLWLEAK_LABELS", "pod=web-0,namespace=shop,version=1.4.2"}});
+  EXPECT_EQ(run.result.exit_code, 0);
+  EXPECT_EQ(run.result.err, "");
+  ASSERT_EQ(run.files.size(), 1u);
+  WholeFile file = ReadWholeFile(run.files[0]);
+  ASSERT_EQ(file.header.labels_size(), 3);
+  EXPECT_EQ(file.header.labels(0).key(), "pod");
+  EXPECT_EQ(file.header.labels(0).value(), "web-0");
+  EXPECT_EQ(file.header.labels(1).key(), "namespace");
+  EXPECT_EQ(file.header.labels(1).value(), "shop");
+  EXPECT_EQ(file.header.labels(2).key(), "version");
+  EXPECT_EQ(file.header.labels(2).value(), "1.4.2");
+
+  ProfiledRun bad = RunProfiled({LEAKY_PROGRAM, "10", "10"}, {{"CLWLEAK_LABELS", "pod=a,,b"}});
+  EXPECT_EQ(bad.result.exit_code, 0);
+  EXPECT_NE(bad.result.err.find("[clwleak] ignoring malformed CLWLEAK_LABELS='pod=a,,b', using the "
+                                "default (no labels)"),
+            std::string::npos) << bad.result.err;
+  ASSERT_EQ(bad.files.size(), 1u);
+  WholeFile unlabelled = ReadWholeFile(bad.files[0]);
+  ASSERT_TRUE(unlabelled.complete) << unlabelled.error;
+  EXPECT_EQ(unlabelled.header.labels_size(), 0);
+}
+
 TEST(Capture, DisableMakesThePreloadAPassThrough) {
   ProfiledRun run = RunProfiled({LEAKY_PROGRAM, "10", "10"}, {{"CLWLEAK_DISABLE", "1"}});
   EXPECT_EQ(run.result.exit_code, 0);

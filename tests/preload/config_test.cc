@@ -5,6 +5,8 @@
 
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace clwleak {
 namespace {
@@ -79,6 +81,44 @@ TEST(Config, MalformedValuesFallBackToDefaults) {
   EXPECT_TRUE(config.track_mmap);
   EXPECT_EQ(config.children, ChildPolicy::kFollow);
   EXPECT_EQ(config.memory_limit, 0u);
+}
+
+std::vector<std::pair<std::string, std::string>> LabelsOf(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  LabelView label;
+  for (const char* cursor = config.labels; NextLabel(&cursor, &label);) {
+    labels.emplace_back(std::string(label.key, label.key_length),
+                        std::string(label.value, label.value_length));
+  }
+  return labels;
+}
+
+TEST(Config, LabelsAreKeptInOrder) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(LabelsOf(Parse({})), Pairs{});
+  EXPECT_EQ(LabelsOf(Parse({{"CLWLEAK_LABELS", ""}})), Pairs{});
+  EXPECT_EQ(LabelsOf(Parse({{"CLWLEAK_LABELS", "pod=web-7f9c,namespace=shop,version=1.4.2"}})),
+            (Pairs{{"pod", "web-7f9c"}, {"namespace", "shop"}, {"version", "1.4.2"}}));
+  // Values may hold '=', be empty, and be any bytes but ','.
+  EXPECT_EQ(LabelsOf(Parse({{"CLWLEAK_LABELS", "_a1=x=y,empty=,u=\xc3\xa9 z"}})),
+            (Pairs{{"_a1", "x=y"}, {"empty", ""}, {"u", "\xc3\xa9 z"}}));
+}
+
+TEST(Config, MalformedLabelsAreIgnoredWhole) {
+  for (const char* text : {"pod", "=v", "pod=a,", ",pod=a", "pod=a,,b=c", "1pod=a", "po-d=a",
+                           "pod=a,pod=b", "a b=c"}) {
+    Config config = Parse({{"CLWLEAK_LABELS", text}});
+    EXPECT_STREQ(config.labels, "") << text;
+    EXPECT_TRUE(LabelsOf(config).empty()) << text;
+  }
+  std::string too_many;
+  for (int i = 0; i <= kMaxLabels; ++i) too_many += (i ? ",k" : "k") + std::to_string(i) + "=v";
+  EXPECT_STREQ(Parse({{"CLWLEAK_LABELS", too_many}}).labels, "");
+  EXPECT_STREQ(Parse({{"CLWLEAK_LABELS", std::string(2000, 'k') + "=v"}}).labels, "");
+  // The most that fits is kept.
+  std::string most;
+  for (int i = 0; i < kMaxLabels; ++i) most += (i ? ",k" : "k") + std::to_string(i) + "=v";
+  EXPECT_EQ(LabelsOf(Parse({{"CLWLEAK_LABELS", most}})).size(), static_cast<size_t>(kMaxLabels));
 }
 
 // The preload's wrappers over common/quantity.h (its own tests cover the grammar).
