@@ -82,7 +82,16 @@ OomCauseReport JudgeOomCause(const FileReport& file) {
     cause.rest_average_allocation_bytes = rest;
     return cause;
   }
-  if (file.verdict == Classification::kLeak) {
+  // A leak is the cause unless the process was under pressure and what its leaking sites hold is
+  // a small part of the heap at the peak: then the pressure came from something else (a burst, a
+  // steady load), judged below, and the leak is the cause only when nothing else is.
+  double leaked_live = 0;
+  for (const SiteReport& site : file.sites) {
+    if (site.classification == Classification::kLeak) leaked_live += site.live_bytes;
+  }
+  const double heap_at_peak = std::max(held.peak.heap_live_bytes, held.end.heap_live_bytes);
+  const bool leak = file.verdict == Classification::kLeak;
+  if (leak && (!cause.under_pressure || leaked_live >= kLeakHeldShare * heap_at_peak)) {
     cause.cause = OomCause::kLeak;
     return cause;
   }
@@ -152,7 +161,7 @@ OomCauseReport JudgeOomCause(const FileReport& file) {
       return cause;
     }
   }
-  cause.cause = OomCause::kUndetermined;
+  cause.cause = leak ? OomCause::kLeak : OomCause::kUndetermined;
   return cause;
 }
 

@@ -9,7 +9,9 @@
 //   large payloads: at the peak (else at the end) one stack holds at least kPayloadShare of the
 //            heap in blocks of kPayloadMinBytes or more on average, at least kPayloadRatio times
 //            the average live block of everything else;
-//   leak:    the run's verdict is `leak`;
+//   leak:    the run's verdict is `leak`, and the process was not under pressure or its leaking
+//            sites hold at least kLeakHeldShare of the heap at the peak (else the leak is the
+//            cause only when none of the rules below fits);
 //   load spikes: over the run after its first tenth (at least kMinLoadPoints intervals between
 //            the timeline's points: the request rate over each, the heap live bytes at its end),
 //            taking the rate's lower quartile as the normal load: the median heap over the
@@ -19,7 +21,7 @@
 //            least kLoadRangeShare of its peak;
 //   limit too small: memory in use at the end is at least kNearLimitShare of the limit, and over
 //            the second half of the run it stayed within kFlatShareOfLimit of the limit;
-//   undetermined: under pressure and none of the above.
+//   undetermined: under pressure, no leak, and none of the above.
 #pragma once
 
 #include "report.h"
@@ -27,6 +29,9 @@
 namespace clwleak::analysis {
 
 inline constexpr double kPressureShare = 0.70;   // the operators' "warning" utilization
+// Under pressure, a leak whose sites hold less than this share of the heap at the peak did not
+// bring the process there.
+inline constexpr double kLeakHeldShare = 0.10;
 inline constexpr double kNearLimitShare = 0.85;  // their "critical" utilization
 inline constexpr double kPayloadShare = 0.40;
 inline constexpr double kPayloadMinBytes = 1024.0 * 1024.0;
