@@ -37,7 +37,7 @@ struct SiteReport {
   uint32_t stack_id = 0;
   std::string key;  // StackKey(): equal for the same stack in another process
   Classification classification = Classification::kStable;
-  std::string kind;    // "heap" or "mmap"
+  std::string kind;    // "heap", "mmap", "shared_anon" or "reserved" (memory_kinds.h)
   std::string module;  // attribution: the first module outside the runtime
   int site_frame = -1; // index into frames of the attributed frame
   std::vector<FrameReport> frames;  // innermost first
@@ -147,6 +147,18 @@ struct ExecEnding {
   std::string continued_in;  // the new image's file, when it is among the files analysed
 };
 
+// Memory of one kind that cannot leak (shared anonymous mappings, reserved address space), at the
+// last snapshot: shown so that users see it, never in sites, heap live, leak figures, gates or the
+// time to OOM.
+struct KindMemory {
+  std::string kind;  // "shared_anon" or "reserved"
+  double live_bytes = 0;
+  double live_count = 0;
+  std::vector<SiteReport> sites;  // its stacks with live bytes, most first (at most kKindSitesListed)
+  size_t sites_omitted = 0;
+};
+constexpr size_t kKindSitesListed = 10;
+
 struct FileReport {
   std::string path;
   // process
@@ -189,7 +201,9 @@ struct FileReport {
   MemoryReport memory;
   LeakSummary leak;
   OomProjection oom;
-  std::vector<SiteReport> sites;  // every stack: leaks by rate, then bounded by growth, then stable
+  std::vector<SiteReport> sites;  // every stack that can leak: leaks by rate, then bounded by
+                                  // growth, then stable
+  std::vector<KindMemory> memory_by_kind;  // the stacks that cannot leak, by kind
   std::vector<ModuleReport> modules;  // modules with leaking sites, worst first
   std::vector<std::string> notes;     // caveats worth printing (short sentences)
   std::vector<TimelinePoint> timeline;  // memory over the run, bounded (see TimelinePoint)
