@@ -299,7 +299,9 @@ TEST_F(Nginx, MasterAndWorkersUnderAb) {
     EXPECT_EQ(kinds.non_leakable_sites, 0u);
     // nginx's shared zone (accept mutex, counters), made by the master and inherited by the
     // workers: shared anonymous memory in every file, seen whole in exact mode.
-    if (std::string(rate) == "1") EXPECT_GT(kinds.shared_min, 0) << DescribeKinds(kinds);
+    if (std::string(rate) == "1") {
+      EXPECT_GT(kinds.shared_min, 0) << DescribeKinds(kinds);
+    }
     Note(std::string("rate ") + rate + ": " + std::to_string(reports.size()) + " files; " +
          DescribeKinds(kinds));
     if (!HasFailure()) RemoveTree(output);
