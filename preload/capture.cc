@@ -218,12 +218,13 @@ void OnMapped(void* address, size_t length, int prot, int flags) {
 void OnProtectionChanged(void* address, size_t length, int prot) {
   // Only reserved address space made accessible changes kind: it is committed from now on.
   // mprotect(PROT_NONE) of memory in use frees nothing (its pages stay), so it stays as it is.
-  if (prot == PROT_NONE || t_thread.busy != 0 || g_mappings.IsEmpty()) return;
+  if (prot == PROT_NONE || t_thread.busy != 0 || !g_mappings.HasReserved()) return;
+  // Busy before the table's lock: a signal handler that maps memory meanwhile leaves it alone.
+  BusyScope busy;
   const uintptr_t start = reinterpret_cast<uintptr_t>(address);
   MappingPiece reserved[8];
   uint32_t found = g_mappings.FindOverlapping(start, length, AllocationKind::kReserved, reserved, 8);
   if (found == 0) return;
-  BusyScope busy;
   // The committing call's stack: where the memory started to be used. Interned once per kind.
   uint32_t stack_ids[2] = {StackTable::kInvalidId, StackTable::kInvalidId};
   const uint32_t birth = CurrentBirthBucket();

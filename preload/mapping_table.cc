@@ -42,11 +42,19 @@ bool MappingTable::InsertAt(uint32_t position, const MappingPiece& piece) {
   memmove(&pieces_[position + 1], &pieces_[position], (count - position) * sizeof(MappingPiece));
   pieces_[position] = piece;
   count_.store(count + 1, std::memory_order_relaxed);
+  if (piece.kind == AllocationKind::kReserved) {
+    reserved_count_.store(reserved_count_.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
+  }
   return true;
 }
 
 void MappingTable::EraseAt(uint32_t position) {
   uint32_t count = count_.load(std::memory_order_relaxed);
+  if (pieces_[position].kind == AllocationKind::kReserved) {
+    reserved_count_.store(reserved_count_.load(std::memory_order_relaxed) - 1,
+                          std::memory_order_relaxed);
+  }
   memmove(&pieces_[position], &pieces_[position + 1], (count - position - 1) * sizeof(MappingPiece));
   count_.store(count - 1, std::memory_order_relaxed);
 }

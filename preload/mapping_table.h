@@ -62,6 +62,8 @@ class MappingTable {
 
   // Lock-free check that lets munmap skip the lock while nothing is tracked.
   bool IsEmpty() const { return count_.load(std::memory_order_relaxed) == 0; }
+  // Lock-free check that lets mprotect skip the lock while no reserved range is tracked.
+  bool HasReserved() const { return reserved_count_.load(std::memory_order_relaxed) != 0; }
 
   // Held across fork() so the child never inherits a half-updated array. If the lock cannot be
   // had, the child gets whatever state there is (unlock after fork resets the lock either way).
@@ -79,6 +81,7 @@ class MappingTable {
   MappingPiece* pieces_ = nullptr;
   uint32_t capacity_ = 0;
   std::atomic<uint32_t> count_{0};
+  std::atomic<uint32_t> reserved_count_{0};  // pieces of kind kReserved (changed under the lock)
   std::atomic<bool> locked_{false};
 };
 

@@ -279,7 +279,9 @@ TEST(MappingTable, FindsReservedPiecesClippedToTheRange) {
   MappingTable table;
   ASSERT_TRUE(table.Init(64));
   const uintptr_t page = 4096;
+  EXPECT_FALSE(table.HasReserved());
   ASSERT_TRUE(table.Insert(0x600000, 8 * page, 2.0, 2, 1, 0, AllocationKind::kReserved, false));
+  EXPECT_TRUE(table.HasReserved());
   ASSERT_TRUE(table.Insert(0x600000 + 8 * page, 4 * page, 1.0, 1, 2, 0, AllocationKind::kMmap));
   ASSERT_TRUE(
       table.Insert(0x600000 + 12 * page, 4 * page, 1.0, 1, 3, 0, AllocationKind::kReserved, true));
@@ -307,6 +309,13 @@ TEST(MappingTable, FindsReservedPiecesClippedToTheRange) {
   EXPECT_EQ(kind, AllocationKind::kReserved);
   EXPECT_TRUE(shared);
   EXPECT_FALSE(table.KindAt(0x600000 + 16 * page, &kind, &shared));
+  // A hole splits a reservation in two; both go with the rest, and then none is left.
+  Removed removed;
+  table.Remove(0x600000 + 2 * page, page, &Collect, &removed);
+  EXPECT_TRUE(table.HasReserved());
+  table.Remove(0x600000, 16 * page, &Collect, &removed);
+  EXPECT_FALSE(table.HasReserved());
+  EXPECT_TRUE(table.IsEmpty());
 }
 
 }  // namespace
