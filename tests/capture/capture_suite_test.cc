@@ -369,12 +369,14 @@ TEST(CaptureSuiteKinds, OnlyHeapAndPrivateMemoryCountInTheLeakFigures) {
   for (const analysis::SiteReport& site : report.sites) {
     EXPECT_TRUE(site.kind == "heap" || site.kind == "mmap") << site.kind;
   }
-  // Per request: 4 + 2 pages committed, 1 private page, 1,000 heap bytes.
+  // Per request: 4 + 2 pages committed, 1 private page, 1,000 heap bytes. Counting the shared
+  // segment (16 pages) or the reservations (58 pages) would more than triple it; the tolerance is
+  // for the analyzer's estimate on a loaded machine (allocation ages place request counts by time).
   ASSERT_TRUE(report.leak.detected) << path << ": " << report.sites.size() << " sites, "
                                     << report.snapshots << " snapshots, axis " << report.axis;
   ASSERT_TRUE(report.leak.per_n_requests.has_value());
   const double per_request = 7.0 * static_cast<double>(page) + 1000;
-  EXPECT_NEAR(report.leak.per_n_requests->value / 1000, per_request, 0.01 * per_request);
+  EXPECT_NEAR(report.leak.per_n_requests->value / 1000, per_request, 0.12 * per_request);
   for (const analysis::SiteReport& site : report.sites) {
     if (site.classification != analysis::Classification::kLeak) continue;
     EXPECT_TRUE(site.per_n_requests.has_value());
