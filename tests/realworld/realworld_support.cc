@@ -68,15 +68,14 @@ std::vector<analysis::FileReport> ExpectReadableReports(const std::string& direc
   return reports;
 }
 
-std::string EnsureProgram(const std::string& name, const std::vector<std::string>& packages,
-                          std::string* why) {
-  std::string path = FindProgram(name);
-  if (!path.empty()) return path;
+bool InstallPackages(const std::vector<std::string>& packages, std::string* why) {
   static bool updated = false;
+  std::string packages_text;
+  for (const std::string& package : packages) packages_text += " " + package;
   const std::string apt = FindProgram("apt-get");
   if (apt.empty() || geteuid() != 0) {
-    *why = name + " is not installed and apt-get cannot install it here (not root, or no apt-get)";
-    return "";
+    *why = "apt-get cannot install" + packages_text + " here (not root, or no apt-get)";
+    return false;
   }
   ProgramOptions install;
   install.preload = false;
@@ -90,14 +89,21 @@ std::string EnsureProgram(const std::string& name, const std::vector<std::string
   install.argv = {apt, "install", "-y", "-q", "--no-install-recommends"};
   install.argv.insert(install.argv.end(), packages.begin(), packages.end());
   const ProgramResult result = RunProgram(install);
+  if (result.exit_code == 0 && !result.timed_out) return true;
+  *why = "`apt-get install" + packages_text + "` failed (exit " +
+         std::to_string(result.exit_code) + (result.timed_out ? ", timed out" : "") + "): " +
+         result.err.substr(0, std::min<size_t>(result.err.size(), 300));
+  return false;
+}
+
+std::string EnsureProgram(const std::string& name, const std::vector<std::string>& packages,
+                          std::string* why) {
+  std::string path = FindProgram(name);
+  if (!path.empty()) return path;
+  std::string install_error;
+  InstallPackages(packages, &install_error);
   path = FindProgram(name);
-  if (path.empty()) {
-    std::string packages_text;
-    for (const std::string& package : packages) packages_text += " " + package;
-    *why = name + " is not installed and `apt-get install" + packages_text + "` failed (exit " +
-           std::to_string(result.exit_code) + "): " +
-           result.err.substr(0, std::min<size_t>(result.err.size(), 300));
-  }
+  if (path.empty()) *why = name + " is not installed: " + install_error;
   return path;
 }
 

@@ -21,6 +21,10 @@ std::string FindProgram(const std::string& name);
 // snapshot. Returns how many files there were.
 size_t ExpectReadableSnapshots(const std::string& directory, bool require_complete);
 
+// Installs `packages` with apt-get (apt-get update once per test process; as root only). False
+// with `*why` set when that fails.
+bool InstallPackages(const std::vector<std::string>& packages, std::string* why);
+
 // FindProgram(name), installing `packages` with apt-get first when it is missing (apt-get update
 // once per test process; as root only). "" with `*why` set when it still cannot be found.
 std::string EnsureProgram(const std::string& name, const std::vector<std::string>& packages,

@@ -140,8 +140,9 @@ TEST_F(PostgreSql, PgbenchEveryBackendDecodesSharedMemoryIsNotHeap) {
   if (access((std::string(kBin) + "/postgres").c_str(), X_OK) != 0 ||
       access((std::string(kBin) + "/pgbench").c_str(), X_OK) != 0) {
     // Installs postgresql-15 (and its client, pgbench) when missing.
-    EnsureProgram("pg_ctlcluster", {"postgresql-15", "postgresql-client-15"}, &why);
-    if (access((std::string(kBin) + "/pgbench").c_str(), X_OK) != 0) {
+    InstallPackages({"postgresql-15", "postgresql-client-15"}, &why);
+    if (access((std::string(kBin) + "/postgres").c_str(), X_OK) != 0 ||
+        access((std::string(kBin) + "/pgbench").c_str(), X_OK) != 0) {
       GTEST_SKIP() << "PostgreSQL 15 is not installed: " << why;
     }
   }
