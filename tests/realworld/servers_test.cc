@@ -93,20 +93,21 @@ class PostgreSql : public RecordedTest {
       return argv;
     };
     for (int i = 0; i < 300 && !outcome.started; ++i) {
-      outcome.started =
-          Client(with({Tool("pg_isready"), "-q"}, {"-d", "postgres"})).exit_code == 0;
+      outcome.started = Client(with({Tool("pg_isready"), "-q"}, {"-d", "postgres"})).exit_code == 0;
       if (!outcome.started) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     if (outcome.started) {
-      const ProgramResult init = Client(with({Tool("pgbench"), "-i", "-q", "-s", "1"}, {"postgres"}));
-      const ProgramResult load = Client(
-          with({Tool("pgbench"), "-n", "-c", "4", "-j", "2", "-t", "150"}, {"postgres"}));
+      const ProgramResult init =
+          Client(with({Tool("pgbench"), "-i", "-q", "-s", "1"}, {"postgres"}));
+      const ProgramResult load =
+          Client(with({Tool("pgbench"), "-n", "-c", "4", "-j", "2", "-t", "150"}, {"postgres"}));
       outcome.data = "init exit " + std::to_string(init.exit_code) + ", run exit " +
                      std::to_string(load.exit_code) + "\n";
       for (const std::string& line : {std::string("number of clients"),
                                       std::string("number of transactions actually processed")}) {
         const size_t at = load.out.find(line);
-        if (at != std::string::npos) outcome.data += load.out.substr(at, load.out.find('\n', at) - at) + "\n";
+        if (at != std::string::npos)
+          outcome.data += load.out.substr(at, load.out.find('\n', at) - at) + "\n";
       }
       outcome.data += Client(with({Tool("psql"), "-At", "-c",
                                    "select (select count(*) from pgbench_accounts), (select "
@@ -134,7 +135,8 @@ TEST_F(PostgreSql, PgbenchEveryBackendDecodesSharedMemoryIsNotHeap) {
   Describe("PostgreSQL 15 (postgres user, unix socket): pgbench -i -s 1, then -c 4 -j 2 -t 150",
            "same pgbench results and row counts, fast shutdown exit 0, no warning, every "
            "process's file (postmaster, backends, background processes) decodes, complete; the "
-           "64 MiB of shared buffers are shared anonymous memory in every file (the postmaster's until it "
+           "64 MiB of shared buffers are shared anonymous memory in every file (the postmaster's "
+           "until it "
            "detaches), heap live < 32 MiB at every snapshot of every process");
   std::string why;
   if (access((std::string(kBin) + "/postgres").c_str(), X_OK) != 0 ||
@@ -148,7 +150,8 @@ TEST_F(PostgreSql, PgbenchEveryBackendDecodesSharedMemoryIsNotHeap) {
   }
   runuser_ = FindProgram("runuser");
   if (runuser_.empty()) GTEST_SKIP() << "runuser (util-linux) is not installed";
-  if (geteuid() != 0) GTEST_SKIP() << "the test starts the server as the postgres user: run as root";
+  if (geteuid() != 0)
+    GTEST_SKIP() << "the test starts the server as the postgres user: run as root";
   ProgramOptions id;
   id.preload = false;
   id.argv = {"/usr/bin/id", "-u", "postgres"};
@@ -233,28 +236,38 @@ class Nginx : public RecordedTest {
     const int port = FreeLoopbackPort();
     std::ofstream(work + "/nginx.conf")
         << "daemon off;\nmaster_process on;\nworker_processes 2;\nuser nobody nogroup;\n"
-           "pid " << work << "/nginx.pid;\nerror_log " << work << "/error.log warn;\n"
+           "pid "
+        << work << "/nginx.pid;\nerror_log " << work
+        << "/error.log warn;\n"
            "events { worker_connections 128; }\n"
-           "http {\n  access_log off;\n  client_body_temp_path " << work << "/body;\n"
-           "  proxy_temp_path " << work << "/proxy;\n  fastcgi_temp_path " << work << "/fastcgi;\n"
-           "  uwsgi_temp_path " << work << "/uwsgi;\n  scgi_temp_path " << work << "/scgi;\n"
-           "  server {\n    listen 127.0.0.1:" << port << ";\n    root " << work << "/www;\n"
+           "http {\n  access_log off;\n  client_body_temp_path "
+        << work
+        << "/body;\n"
+           "  proxy_temp_path "
+        << work << "/proxy;\n  fastcgi_temp_path " << work
+        << "/fastcgi;\n"
+           "  uwsgi_temp_path "
+        << work << "/uwsgi;\n  scgi_temp_path " << work
+        << "/scgi;\n"
+           "  server {\n    listen 127.0.0.1:"
+        << port << ";\n    root " << work
+        << "/www;\n"
            "  }\n}\n";
     std::vector<std::string> env = preload_env;
-    pid_t pid = SpawnLogged({nginx, "-p", work, "-c", work + "/nginx.conf"}, env,
-                            work + "/server.log");
+    pid_t pid =
+        SpawnLogged({nginx, "-p", work, "-c", work + "/nginx.conf"}, env, work + "/server.log");
     if (pid < 0) return outcome;
     outcome.started = WaitForPort(port, 20);
     if (outcome.started) {
       ProgramOptions bench;
       bench.preload = false;
       bench.timeout_seconds = 60;
-      bench.argv = {ab, "-q", "-n", "3000", "-c", "8", "-k",
-                    "http://127.0.0.1:" + std::to_string(port) + "/index.html"};
+      bench.argv = {ab,   "-q", "-n", "3000",
+                    "-c", "8",  "-k", "http://127.0.0.1:" + std::to_string(port) + "/index.html"};
       const ProgramResult load = RunProgram(bench);
       outcome.data = "ab exit " + std::to_string(load.exit_code) + "\n";
-      for (const char* line : {"Document Length:", "Complete requests:", "Failed requests:",
-                               "Non-2xx responses:"}) {
+      for (const char* line :
+           {"Document Length:", "Complete requests:", "Failed requests:", "Non-2xx responses:"}) {
         const size_t at = load.out.find(line);
         if (at != std::string::npos) {
           outcome.data += load.out.substr(at, load.out.find('\n', at) - at) + "\n";
@@ -272,7 +285,8 @@ class Nginx : public RecordedTest {
 TEST_F(Nginx, MasterAndWorkersUnderAb) {
   Describe("nginx 1.22: master and 2 workers (as nobody) on 127.0.0.1, ab -n 3000 -c 8 -k",
            "same ab counts (complete, failed, length), graceful SIGQUIT exit 0, no warning, the "
-           "master's and each worker's file decodes, complete (exact and 256K); the shared zone is shared "
+           "master's and each worker's file decodes, complete (exact and 256K); the shared zone is "
+           "shared "
            "anonymous memory in each file (exact)");
   std::string why;
   const std::string nginx = EnsureProgram("nginx", {"nginx-light"}, &why);
@@ -283,8 +297,7 @@ TEST_F(Nginx, MasterAndWorkersUnderAb) {
   const Outcome expected = Run(nginx, ab, {});
   ASSERT_TRUE(expected.started) << expected.log;
   ASSERT_EQ(expected.server_exit, 0) << expected.log;
-  EXPECT_NE(expected.data.find("Complete requests:      3000"), std::string::npos)
-      << expected.data;
+  EXPECT_NE(expected.data.find("Complete requests:      3000"), std::string::npos) << expected.data;
   for (const char* rate : kRates) {
     SCOPED_TRACE(std::string("CLWLEAK_SAMPLE_RATE=") + rate);
     const std::string output = MakeTempDir("nginx-out");

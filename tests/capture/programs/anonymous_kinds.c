@@ -23,8 +23,8 @@ NOINLINE static char* reserve_space(size_t pages) {
   return mmap(NULL, pages * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 }
 NOINLINE static char* reserve_noreserve(size_t pages) {
-  return mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-              -1, 0);
+  return mmap(NULL, pages * page, PROT_READ | PROT_WRITE,
+              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 }
 NOINLINE static void commit_by_mprotect(char* at, size_t pages) {
   mprotect(at, pages * page, PROT_READ | PROT_WRITE);
