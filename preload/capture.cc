@@ -223,7 +223,8 @@ void OnProtectionChanged(void* address, size_t length, int prot) {
   BusyScope busy;
   const uintptr_t start = reinterpret_cast<uintptr_t>(address);
   MappingPiece reserved[8];
-  uint32_t found = g_mappings.FindOverlapping(start, length, AllocationKind::kReserved, reserved, 8);
+  uint32_t found =
+      g_mappings.FindOverlapping(start, length, AllocationKind::kReserved, reserved, 8);
   if (found == 0) return;
   // The committing call's stack: where the memory started to be used. Interned once per kind.
   uint32_t stack_ids[2] = {StackTable::kInvalidId, StackTable::kInvalidId};

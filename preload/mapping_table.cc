@@ -96,8 +96,8 @@ uint32_t MappingTable::FindOverlapping(uintptr_t start, uint64_t length, Allocat
 bool MappingTable::KindAt(uintptr_t address, AllocationKind* kind, bool* shared) {
   if (pieces_ == nullptr || !Lock()) return false;
   const uint32_t position = LowerBound(address);
-  const bool held = position < count_.load(std::memory_order_relaxed) &&
-                    pieces_[position].start <= address;
+  const bool held =
+      position < count_.load(std::memory_order_relaxed) && pieces_[position].start <= address;
   if (held) {
     *kind = pieces_[position].kind;
     *shared = pieces_[position].shared;

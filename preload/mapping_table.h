@@ -31,7 +31,7 @@ struct MappingPiece {
   uint32_t birth_bucket;  // birth_buckets.h; every piece of a mapping keeps the mapping's
   AllocationKind kind;    // kMmap, kSharedAnonymous or kReserved
   bool shared;            // MAP_SHARED: a kReserved piece commits to kSharedAnonymous
-  uint64_t count_unit_fp; // the mapping's 1/p as a count: what a committed part counts as
+  uint64_t count_unit_fp;  // the mapping's 1/p as a count: what a committed part counts as
 };
 
 class MappingTable {

@@ -155,8 +155,8 @@ std::string ExecEndingPhrase(const analysis::ExecEnding& ending) {
 // Shared anonymous memory and reserved address space: shown, but never heap and never a leak.
 void WriteMemoryByKind(std::ostringstream& out, const Painter& paint, const FileReport& file) {
   if (file.memory_by_kind.empty()) return;
-  out << "\n" << paint("Mapped memory that cannot leak (not heap, not in the leak figures):",
-                       Style::kBold)
+  out << "\n"
+      << paint("Mapped memory that cannot leak (not heap, not in the leak figures):", Style::kBold)
       << "\n";
   for (const analysis::KindMemory& kind : file.memory_by_kind) {
     const char* what = kind.kind == "shared_anon" ? "shared anonymous memory"

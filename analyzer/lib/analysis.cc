@@ -9,9 +9,9 @@
 
 #include "attribution.h"
 #include "exec_chain.h"
+#include "exit_snapshot.h"
 #include "memory_kinds.h"
 #include "memory_limit.h"
-#include "exit_snapshot.h"
 #include "rates.h"
 #include "series_recorder.h"
 #include "snapshot_reader.h"

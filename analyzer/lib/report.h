@@ -154,7 +154,8 @@ struct KindMemory {
   std::string kind;  // "shared_anon" or "reserved"
   double live_bytes = 0;
   double live_count = 0;
-  std::vector<SiteReport> sites;  // its stacks with live bytes, most first (at most kKindSitesListed)
+  // Its stacks with live bytes, most first (at most kKindSitesListed).
+  std::vector<SiteReport> sites;
   size_t sites_omitted = 0;
 };
 constexpr size_t kKindSitesListed = 10;

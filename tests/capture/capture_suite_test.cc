@@ -335,8 +335,7 @@ TEST(CaptureSuiteStartUp, PreloadsOwnDependenciesAreNotInACProgramsProfile) {
 // Shared anonymous memory and reserved address space are listed by kind, never heap, never a leak:
 // the leak figures are the private memory committed per request and the heap blocks, exactly.
 TEST(CaptureSuiteKinds, OnlyHeapAndPrivateMemoryCountInTheLeakFigures) {
-  const PreloadedRun run =
-      RunUnderPreload({"kinds_analysis", {Program("anonymous_kinds")}}, "1");
+  const PreloadedRun run = RunUnderPreload({"kinds_analysis", {Program("anonymous_kinds")}}, "1");
   ASSERT_EQ(run.result.exit_code, 0) << run.result.err;
   std::map<std::string, WholeFile> profiles = ProfilesByProcess(run.files);
   ASSERT_EQ(profiles.count("main"), 1u);
@@ -362,7 +361,8 @@ TEST(CaptureSuiteKinds, OnlyHeapAndPrivateMemoryCountInTheLeakFigures) {
   ASSERT_TRUE(analysis::AnalyzeFile(path, options, &report, &error)) << error;
   EXPECT_DOUBLE_EQ(report.memory.heap_live_bytes, static_cast<double>(leakable));
   std::map<std::string, double> by_kind;
-  for (const analysis::KindMemory& kind : report.memory_by_kind) by_kind[kind.kind] = kind.live_bytes;
+  for (const analysis::KindMemory& kind : report.memory_by_kind)
+    by_kind[kind.kind] = kind.live_bytes;
   EXPECT_EQ(by_kind["shared_anon"], static_cast<double>((16 * n + 12) * page));
   EXPECT_EQ(by_kind["reserved"], static_cast<double>((58 * n + 6) * page));
   EXPECT_EQ(by_kind.size(), 2u);

@@ -287,8 +287,9 @@ TEST(MappingTable, FindsReservedPiecesClippedToTheRange) {
       table.Insert(0x600000 + 12 * page, 4 * page, 1.0, 1, 3, 0, AllocationKind::kReserved, true));
   MappingPiece found[4];
   // Pages 6..13: the tail of the first reservation and the head of the second, not the mmap.
-  ASSERT_EQ(table.FindOverlapping(0x600000 + 6 * page, 8 * page, AllocationKind::kReserved, found, 4),
-            2u);
+  ASSERT_EQ(
+      table.FindOverlapping(0x600000 + 6 * page, 8 * page, AllocationKind::kReserved, found, 4),
+      2u);
   EXPECT_EQ(found[0].start, 0x600000 + 6 * page);
   EXPECT_EQ(found[0].end, 0x600000 + 8 * page);
   EXPECT_EQ(found[0].stack_id, 1u);

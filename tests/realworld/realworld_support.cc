@@ -4,9 +4,9 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/file.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,9 +90,9 @@ bool InstallPackages(const std::vector<std::string>& packages, std::string* why)
   install.argv.insert(install.argv.end(), packages.begin(), packages.end());
   const ProgramResult result = RunProgram(install);
   if (result.exit_code == 0 && !result.timed_out) return true;
-  *why = "`apt-get install" + packages_text + "` failed (exit " +
-         std::to_string(result.exit_code) + (result.timed_out ? ", timed out" : "") + "): " +
-         result.err.substr(0, std::min<size_t>(result.err.size(), 300));
+  *why = "`apt-get install" + packages_text + "` failed (exit " + std::to_string(result.exit_code) +
+         (result.timed_out ? ", timed out" : "") +
+         "): " + result.err.substr(0, std::min<size_t>(result.err.size(), 300));
   return false;
 }
 
@@ -134,9 +134,8 @@ KindTotals TotalsByKind(const std::vector<analysis::FileReport>& reports) {
 std::string DescribeKinds(const KindTotals& totals) {
   auto mib = [](double bytes) { return analysis::FormatBytes(bytes); };
   return "heap live <= " + mib(totals.heap_live_max) + " per file at the end (peak " +
-         mib(totals.heap_live_peak) + "), shared anonymous " +
-         mib(totals.shared_min) + ".." + mib(totals.shared_max) + ", reserved <= " +
-         mib(totals.reserved_max);
+         mib(totals.heap_live_peak) + "), shared anonymous " + mib(totals.shared_min) + ".." +
+         mib(totals.shared_max) + ", reserved <= " + mib(totals.reserved_max);
 }
 
 pid_t SpawnLogged(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,

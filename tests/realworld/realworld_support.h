@@ -38,9 +38,9 @@ std::vector<analysis::FileReport> ExpectReadableReports(const std::string& direc
 // memory is in the leak figures.
 struct KindTotals {
   size_t files = 0;
-  double heap_live_max = 0;      // the largest heap live of one file at its end
-  double heap_live_peak = 0;     // the largest heap live of one file at any snapshot
-  double shared_min = 0;         // the smallest shared anonymous total of one file
+  double heap_live_max = 0;   // the largest heap live of one file at its end
+  double heap_live_peak = 0;  // the largest heap live of one file at any snapshot
+  double shared_min = 0;      // the smallest shared anonymous total of one file
   double shared_max = 0;
   double reserved_max = 0;
   size_t non_leakable_sites = 0;  // sites of other kinds in the leak lists (must be 0)

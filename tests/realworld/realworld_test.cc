@@ -4,14 +4,14 @@
 // ReadWholeFile and AnalyzeFile accept. A program that is not installed skips with a message
 // (scripts/deps.sh: clwleak_test_packages). python3's deliberate leak must be found, attributed to
 // the interpreter, at the rate the script states.
-#include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/wait.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -112,9 +112,9 @@ class RealWorld : public RecordedTest {
                                             "clwleak_test_packages)"
 
 // Like REQUIRE_PROGRAM, installing the packages first when the program is missing.
-#define REQUIRE_INSTALLED(variable, name, ...)                                            \
-  std::string variable##_missing;                                                        \
-  const std::string variable = EnsureProgram(name, {__VA_ARGS__}, &variable##_missing);  \
+#define REQUIRE_INSTALLED(variable, name, ...)                                          \
+  std::string variable##_missing;                                                       \
+  const std::string variable = EnsureProgram(name, {__VA_ARGS__}, &variable##_missing); \
   if (variable.empty()) GTEST_SKIP() << variable##_missing
 
 constexpr const char* kSameRun =
@@ -207,9 +207,10 @@ TEST_F(RealWorld, NodeMmapHeavy) {
 // The reservation is listed as reserved, never as heap: heap live stays below the RSS by far less
 // than the reservation.
 TEST_F(RealWorld, JvmThreads) {
-  Describe("java (OpenJDK 17): 8 threads build maps and strings, System.gc (class compiled by javac)",
-           "same stdout and exit code, no warning, files decode and analyze (exact and 256K); the "
-           "heap reservation is reserved address space, not heap live");
+  Describe(
+      "java (OpenJDK 17): 8 threads build maps and strings, System.gc (class compiled by javac)",
+      "same stdout and exit code, no warning, files decode and analyze (exact and 256K); the "
+      "heap reservation is reserved address space, not heap live");
   REQUIRE_INSTALLED(java, "java", "default-jre-headless");
   REQUIRE_INSTALLED(javac, "javac", "default-jdk-headless");
   const std::string classes = MakeTempDir("jvm-classes");
@@ -280,8 +281,9 @@ TEST_F(RealWorld, CmakeMakeBuild) {
         << "#include <stdio.h>\nint part_a(int); int part_b(int); int part_c(int);\n"
            "int main(void) { printf(\"%d %d %d\\n\", part_a(100), part_b(200), part_c(300)); "
            "return 0; }\n";
-    const std::string script = "set -e; cmake -S \"$1/src\" -B \"$1/build\" >/dev/null; "
-                               "make -C \"$1/build\" -j2 >/dev/null; \"$1/build/tiny\"";
+    const std::string script =
+        "set -e; cmake -S \"$1/src\" -B \"$1/build\" >/dev/null; "
+        "make -C \"$1/build\" -j2 >/dev/null; \"$1/build/tiny\"";
     return std::vector<std::string>{sh, "-c", script, "sh", work};
   };
   Compare(c);
@@ -357,9 +359,10 @@ class Redis : public RecordedTest {
     Outcome outcome;
     const int port = FreeLoopbackPort();
     const std::string work = MakeTempDir("redis");
-    pid_t pid = SpawnLogged({server, "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
-                       "--appendonly", "no", "--dir", work, "--daemonize", "no"},
-                      preload_env, work + "/server.log");
+    pid_t pid =
+        SpawnLogged({server, "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
+                     "--appendonly", "no", "--dir", work, "--daemonize", "no"},
+                    preload_env, work + "/server.log");
     if (pid < 0) return outcome;
     if (!WaitForPort(port, 15)) {
       kill(pid, SIGKILL);

@@ -6,8 +6,8 @@
  * <process> is "main" (the program), "forked" (a child made by fork) or "spawned" (a child that
  * exec'd a new image); <function> is the leaking function, which appears in the frames of every
  * stack that allocated the site's live blocks; <kind>, when given, is the allocation kind of every
- * one of those stacks ("heap", "mmap", "shared_anon", "reserved"). Nothing else a program prints may differ between a
- * bare run and one under the preload (no addresses, no pids). */
+ * one of those stacks ("heap", "mmap", "shared_anon", "reserved"). Nothing else a program prints
+ * may differ between a bare run and one under the preload (no addresses, no pids). */
 #ifndef CLWLEAK_CAPTURE_TRUTH_H
 #define CLWLEAK_CAPTURE_TRUTH_H
 
