@@ -20,6 +20,10 @@ void* RawMapAnonymous(size_t bytes) {
 
 void RawUnmap(void* address, size_t bytes) { syscall(SYS_munmap, address, bytes); }
 
+long RawMprotect(void* address, size_t bytes, int prot) {
+  return syscall(SYS_mprotect, address, bytes, prot);
+}
+
 bool CreateAllocationFreeKey(pthread_key_t* key, void (*destructor)(void*)) {
   constexpr unsigned kKeysInThreadDescriptor = 32;  // glibc's PTHREAD_KEY_2NDLEVEL_SIZE
   return pthread_key_create(key, destructor) == 0 && *key < kKeysInThreadDescriptor;

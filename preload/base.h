@@ -37,6 +37,8 @@ bool CreateAllocationFreeKey(pthread_key_t* key, void (*destructor)(void*));
 // allocates its tables through the raw system call to stay invisible to its own accounting.
 void* RawMapAnonymous(size_t bytes);
 void RawUnmap(void* address, size_t bytes);
+// mprotect as a system call: -1 and errno on failure.
+long RawMprotect(void* address, size_t bytes, int prot);
 
 // A message built in a fixed buffer (silently truncated), for code that must not allocate.
 class FixedMessage {

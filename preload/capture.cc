@@ -61,18 +61,40 @@ void RecordHeapSample(void* pointer, size_t size, const SampleWeight& weight, ui
   g_stacks.RecordSampledSize(id, size);
 }
 
-void RecordMappingSample(void* address, size_t length, const SampleWeight& weight) {
-  uint32_t id = CaptureSampleStack(AllocationKind::kMmap, weight.bytes);
+void RecordMappingSample(void* address, size_t length, const SampleWeight& weight,
+                         AllocationKind kind, bool shared) {
+  uint32_t id = CaptureSampleStack(kind, weight.bytes);
   if (id == StackTable::kInvalidId) return;
   double per_byte = static_cast<double>(weight.bytes) / static_cast<double>(length);
   const uint32_t birth = CurrentBirthBucket();
   if (!g_mappings.Insert(reinterpret_cast<uintptr_t>(address), length, per_byte, weight.count_fp,
-                         id, birth)) {
+                         id, birth, kind, shared)) {
     g_drops.mmap_table_full.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   g_stacks.RecordAllocation(id, weight.bytes, weight.count_fp, birth);
   g_stacks.RecordSampledSize(id, length);
+}
+
+// What an anonymous mapping is: reserved address space (PROT_NONE, or MAP_NORESERVE: no memory
+// is set aside for it), shared memory, or private memory in use.
+AllocationKind MappingKindOf(int prot, int flags) {
+  if (prot == PROT_NONE || (flags & MAP_NORESERVE) != 0) return AllocationKind::kReserved;
+  if ((flags & MAP_TYPE) != MAP_PRIVATE) return AllocationKind::kSharedAnonymous;
+  return AllocationKind::kMmap;
+}
+
+// The mapping's part of SampleSlowPath: the sampling decision, then the record of its kind.
+CLWLEAK_NOINLINE void SampleMapping(void* address, size_t length, AllocationKind kind,
+                                    bool shared) {
+  SampleWeight weight;
+  if (!DecideSample(length, &weight)) return;
+  // OnMapped read the configuration before this mapping started the capture.
+  if (!g_config.track_mmap) return;
+  BusyScope busy;
+  // No snapshot from here: an allocator (jemalloc) maps memory while it holds its own lock, and a
+  // snapshot written on this thread allocates through that allocator.
+  RecordMappingSample(address, length, weight, kind, shared);
 }
 
 void OnMappingPieceRemoved(const MappingPiece& piece, uint64_t weight_bytes,
@@ -122,9 +144,8 @@ CLWLEAK_NOINLINE CLWLEAK_FLATTEN void* SampleSlowPath(void* pointer, size_t size
     RecordHeapSample(pointer, size, weight, birth == kBornNow ? CurrentBirthBucket() : birth);
     PollWriter();
   } else {
-    // No snapshot from here: an allocator (jemalloc) maps memory while it holds its own lock, and a
-    // snapshot written on this thread allocates through that allocator.
-    RecordMappingSample(pointer, size, weight);
+    // No snapshot from here: see SampleMapping.
+    RecordMappingSample(pointer, size, weight, kind, (kind == AllocationKind::kSharedAnonymous));
   }
   return pointer;
 }
@@ -137,7 +158,11 @@ uint32_t CaptureSampleStack(AllocationKind kind, uint64_t weight_bytes) {
   if (depth == 0) g_drops.unwind_failures.fetch_add(1, std::memory_order_relaxed);
   // The preload's own dependencies starting up: not the host's memory, and not a drop either.
   if (CLWLEAK_UNLIKELY(IsOwnDependencyStartup(frames, depth))) return StackTable::kInvalidId;
-  uint32_t* cached_id = cached != nullptr ? &cached->by_kind[static_cast<uint32_t>(kind)] : nullptr;
+  // The stack cache keeps ids of the two kinds sampled often (heap, private mappings); the others
+  // are interned every time (a mapping call costs microseconds anyway).
+  uint32_t* cached_id = cached != nullptr && kind <= AllocationKind::kMmap
+                            ? &cached->by_kind[static_cast<uint32_t>(kind)]
+                            : nullptr;
   if (cached_id != nullptr && *cached_id != StackTable::kInvalidId) return *cached_id;
   uint32_t id = g_stacks.Intern(frames, depth, kind);
   if (cached_id != nullptr) *cached_id = id;
@@ -181,14 +206,66 @@ void OnMapped(void* address, size_t length, int prot, int flags) {
   // mapping table's lock; they are never host mappings we track.
   if (t_thread.busy != 0) return;
   if ((flags & MAP_FIXED) != 0 && !g_mappings.IsEmpty()) {
-    // MAP_FIXED silently replaced whatever was mapped there.
+    // MAP_FIXED silently replaced whatever was mapped there (committing reserved space, or
+    // returning committed space to a reservation, as a JVM does).
     BusyScope busy;
     g_mappings.Remove(reinterpret_cast<uintptr_t>(address), length, OnMappingPieceRemoved,
                       nullptr);
   }
-  // Address-space reservations (PROT_NONE) are not memory in use.
-  if ((flags & MAP_ANONYMOUS) == 0 || prot == PROT_NONE || !g_config.track_mmap) return;
-  MaybeSample(address, length, AllocationKind::kMmap);
+  if ((flags & MAP_ANONYMOUS) == 0 || !g_config.track_mmap) return;
+  if (CLWLEAK_LIKELY(CountdownNotReached(length))) return;
+  SampleMapping(address, length, MappingKindOf(prot, flags), (flags & MAP_TYPE) != MAP_PRIVATE);
+}
+
+void OnProtectionChanged(void* address, size_t length, int prot) {
+  // Only reserved address space made accessible changes kind: it is committed from now on.
+  // mprotect(PROT_NONE) of memory in use frees nothing (its pages stay), so it stays as it is.
+  if (prot == PROT_NONE || t_thread.busy != 0 || !g_mappings.HasReserved()) return;
+  // Busy before the table's lock: a signal handler that maps memory meanwhile leaves it alone.
+  BusyScope busy;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(address);
+  MappingPiece reserved[8];
+  uint32_t found =
+      g_mappings.FindOverlapping(start, length, AllocationKind::kReserved, reserved, 8);
+  if (found == 0) return;
+  // The committing call's stack: where the memory started to be used. Interned once per kind.
+  uint32_t stack_ids[2] = {StackTable::kInvalidId, StackTable::kInvalidId};
+  const uint32_t birth = CurrentBirthBucket();
+  // Each pass converts what it found; a reserved piece never comes back, so this ends.
+  for (int pass = 0; found > 0 && pass < 1024; ++pass) {
+    for (uint32_t i = 0; i < found; ++i) {
+      const MappingPiece& piece = reserved[i];
+      const uint64_t bytes = piece.end - piece.start;
+      g_mappings.Remove(piece.start, bytes, OnMappingPieceRemoved, nullptr);
+      const AllocationKind kind =
+          piece.shared ? AllocationKind::kSharedAnonymous : AllocationKind::kMmap;
+      uint32_t& id = stack_ids[piece.shared ? 1 : 0];
+      const uint64_t weight =
+          static_cast<uint64_t>(static_cast<double>(bytes) * piece.weight_per_byte + 0.5);
+      if (id == StackTable::kInvalidId) id = CaptureSampleStack(kind, weight);
+      if (id == StackTable::kInvalidId) continue;
+      if (!g_mappings.Insert(piece.start, bytes, piece.weight_per_byte, piece.count_unit_fp, id,
+                             birth, kind, piece.shared)) {
+        g_drops.mmap_table_full.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      g_stacks.RecordAllocation(id, weight, piece.count_unit_fp, birth);
+    }
+    found = g_mappings.FindOverlapping(start, length, AllocationKind::kReserved, reserved, 8);
+  }
+}
+
+void MappingFlagsAt(void* address, int* prot, int* flags) {
+  if (t_thread.busy != 0 || g_mappings.IsEmpty()) return;
+  AllocationKind kind;
+  bool shared;
+  BusyScope busy;
+  if (!g_mappings.KindAt(reinterpret_cast<uintptr_t>(address), &kind, &shared)) return;
+  *flags = MAP_ANONYMOUS | (shared ? MAP_SHARED : MAP_PRIVATE);
+  if (kind == AllocationKind::kReserved) {
+    *prot = PROT_NONE;
+    *flags |= MAP_NORESERVE;
+  }
 }
 
 void BeforeUnmap(void* address, size_t length) {

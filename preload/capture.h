@@ -131,6 +131,12 @@ inline void PollWriterOutsideOurCode() {
 void OnMapped(void* address, size_t length, int prot, int flags);
 // Before munmap (and before mremap moves the old range).
 void BeforeUnmap(void* address, size_t length);
+// After a successful mprotect: reserved address space given an accessible protection is
+// committed (private or shared memory in use from now on).
+void OnProtectionChanged(void* address, size_t length, int prot);
+// Before mremap: the protection and flags OnMapped should see for the moved range, when the
+// range at `address` is tracked (left unchanged otherwise).
+void MappingFlagsAt(void* address, int* prot, int* flags);
 
 // The decision of the hot path, shared by every allocating entry point.
 CLWLEAK_HOT inline void* MaybeSample(void* pointer, size_t size, AllocationKind kind) {

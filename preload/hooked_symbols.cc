@@ -21,7 +21,7 @@ HookedSymbol g_symbols[] = {
     {"aligned_alloc"}, {"memalign"}, {"valloc"}, {"pvalloc"}, {"malloc_usable_size"},
     {"__libc_free"}, {"__libc_realloc"}, {"cfree"},
     // Mappings (interpose.cc): recorded when reached through us.
-    {"mmap"}, {"mmap64"}, {"munmap"}, {"mremap"},
+    {"mmap"}, {"mmap64"}, {"munmap"}, {"mremap"}, {"mprotect"},
     // The loader (loader_hooks.cc, runtime.cc): so that lookups made through it stay covered.
     {"dlopen"}, {"dlmopen"}, {"dlsym"}, {"dlvsym"}, {"dlclose"},
     // Exits (exit_hooks.cc): the final snapshot before an immediate exit.

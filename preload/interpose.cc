@@ -314,12 +314,23 @@ CLWLEAK_EXPORT void* mremap(void* old_address, size_t old_length, size_t new_len
     new_address = va_arg(arguments, void*);
     va_end(arguments);
   }
-  // Like realloc: the old range is forgotten, the result is a new mapping of new_length bytes.
+  // Like realloc: the old range is forgotten, the result is a new mapping of new_length bytes, of
+  // the old range's kind (shared, reserved) when it was tracked.
+  int prot = PROT_READ | PROT_WRITE, map_flags = MAP_PRIVATE | MAP_ANONYMOUS;
+  clwleak::MappingFlagsAt(old_address, &prot, &map_flags);
   clwleak::BeforeUnmap(old_address, old_length);
   void* result = g_real.mremap(old_address, old_length, new_length, flags, new_address);
-  if (result != MAP_FAILED) {
-    clwleak::OnMapped(result, new_length, PROT_READ | PROT_WRITE, MAP_ANONYMOUS);
-  }
+  if (result != MAP_FAILED) clwleak::OnMapped(result, new_length, prot, map_flags);
+  return result;
+}
+
+// Commits reserved address space (a JVM grows its heap this way). The preload's own mprotect calls
+// (elf_dynamic.cc) may come before the real functions are resolved: then the system call itself.
+CLWLEAK_EXPORT int mprotect(void* address, size_t length, int prot) {
+  const int result = clwleak::RealFunctionsResolved() && g_real.mprotect != nullptr
+                         ? g_real.mprotect(address, length, prot)
+                         : static_cast<int>(clwleak::RawMprotect(address, length, prot));
+  if (result == 0) clwleak::OnProtectionChanged(address, length, prot);
   return result;
 }
 

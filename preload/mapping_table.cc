@@ -42,25 +42,68 @@ bool MappingTable::InsertAt(uint32_t position, const MappingPiece& piece) {
   memmove(&pieces_[position + 1], &pieces_[position], (count - position) * sizeof(MappingPiece));
   pieces_[position] = piece;
   count_.store(count + 1, std::memory_order_relaxed);
+  if (piece.kind == AllocationKind::kReserved) {
+    reserved_count_.store(reserved_count_.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
+  }
   return true;
 }
 
 void MappingTable::EraseAt(uint32_t position) {
   uint32_t count = count_.load(std::memory_order_relaxed);
+  if (pieces_[position].kind == AllocationKind::kReserved) {
+    reserved_count_.store(reserved_count_.load(std::memory_order_relaxed) - 1,
+                          std::memory_order_relaxed);
+  }
   memmove(&pieces_[position], &pieces_[position + 1], (count - position - 1) * sizeof(MappingPiece));
   count_.store(count - 1, std::memory_order_relaxed);
 }
 
 bool MappingTable::Insert(uintptr_t start, uint64_t length, double weight_per_byte,
-                          uint64_t weight_count_fp, uint32_t stack_id, uint32_t birth_bucket) {
+                          uint64_t weight_count_fp, uint32_t stack_id, uint32_t birth_bucket,
+                          AllocationKind kind, bool shared) {
   if (pieces_ == nullptr || length == 0 || !Lock()) return false;
   // The kernel never hands out a range that overlaps a live mapping, and callers remove a range
   // before re-mapping it (MAP_FIXED), so the new piece slots in between existing ones.
   uint32_t position = LowerBound(start);
   bool inserted = InsertAt(position, {start, start + length, weight_per_byte, weight_count_fp,
-                                      stack_id, birth_bucket});
+                                      stack_id, birth_bucket, kind, shared, weight_count_fp});
   Unlock();
   return inserted;
+}
+
+uint32_t MappingTable::FindOverlapping(uintptr_t start, uint64_t length, AllocationKind kind,
+                                       MappingPiece* out, uint32_t capacity) {
+  if (pieces_ == nullptr || length == 0) return 0;
+  const uintptr_t end = start + length < start ? UINTPTR_MAX : start + length;
+  if (!Lock()) return 0;
+  uint32_t found = 0;
+  for (uint32_t position = LowerBound(start);
+       found < capacity && position < count_.load(std::memory_order_relaxed) &&
+       pieces_[position].start < end;
+       ++position) {
+    const MappingPiece& piece = pieces_[position];
+    if (piece.kind != kind) continue;
+    MappingPiece& clipped = out[found++];
+    clipped = piece;
+    if (clipped.start < start) clipped.start = start;
+    if (clipped.end > end) clipped.end = end;
+  }
+  Unlock();
+  return found;
+}
+
+bool MappingTable::KindAt(uintptr_t address, AllocationKind* kind, bool* shared) {
+  if (pieces_ == nullptr || !Lock()) return false;
+  const uint32_t position = LowerBound(address);
+  const bool held =
+      position < count_.load(std::memory_order_relaxed) && pieces_[position].start <= address;
+  if (held) {
+    *kind = pieces_[position].kind;
+    *shared = pieces_[position].shared;
+  }
+  Unlock();
+  return held;
 }
 
 void MappingTable::Remove(uintptr_t start, uint64_t length, RemovedCallback on_removed,

@@ -18,6 +18,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "stack_table.h"
+
 namespace clwleak {
 
 struct MappingPiece {
@@ -27,6 +29,9 @@ struct MappingPiece {
   uint64_t weight_count_fp;
   uint32_t stack_id;
   uint32_t birth_bucket;  // birth_buckets.h; every piece of a mapping keeps the mapping's
+  AllocationKind kind;    // kMmap, kSharedAnonymous or kReserved
+  bool shared;            // MAP_SHARED: a kReserved piece commits to kSharedAnonymous
+  uint64_t count_unit_fp;  // the mapping's 1/p as a count: what a committed part counts as
 };
 
 class MappingTable {
@@ -37,7 +42,16 @@ class MappingTable {
 
   // Records [start, start+length). False when the table is full.
   bool Insert(uintptr_t start, uint64_t length, double weight_per_byte, uint64_t weight_count_fp,
-              uint32_t stack_id, uint32_t birth_bucket);
+              uint32_t stack_id, uint32_t birth_bucket, AllocationKind kind = AllocationKind::kMmap,
+              bool shared = false);
+
+  // Copies up to `capacity` pieces of kind `kind` that overlap [start, start+length), clipped to
+  // it, into `out`; returns how many. For mprotect, which commits reserved address space.
+  uint32_t FindOverlapping(uintptr_t start, uint64_t length, AllocationKind kind, MappingPiece* out,
+                           uint32_t capacity);
+
+  // The kind and sharing of the piece holding `address`; false when no piece holds it.
+  bool KindAt(uintptr_t address, AllocationKind* kind, bool* shared);
 
   // Forgets every tracked byte in [start, start+length), splitting or trimming pieces. For each
   // removed part `on_removed(piece, weight_bytes, weight_count_fp, context)` is called with the
@@ -48,6 +62,8 @@ class MappingTable {
 
   // Lock-free check that lets munmap skip the lock while nothing is tracked.
   bool IsEmpty() const { return count_.load(std::memory_order_relaxed) == 0; }
+  // Lock-free check that lets mprotect skip the lock while no reserved range is tracked.
+  bool HasReserved() const { return reserved_count_.load(std::memory_order_relaxed) != 0; }
 
   // Held across fork() so the child never inherits a half-updated array. If the lock cannot be
   // had, the child gets whatever state there is (unlock after fork resets the lock either way).
@@ -65,6 +81,7 @@ class MappingTable {
   MappingPiece* pieces_ = nullptr;
   uint32_t capacity_ = 0;
   std::atomic<uint32_t> count_{0};
+  std::atomic<uint32_t> reserved_count_{0};  // pieces of kind kReserved (changed under the lock)
   std::atomic<bool> locked_{false};
 };
 

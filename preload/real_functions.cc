@@ -150,6 +150,7 @@ bool ResolveRealFunctions() {
     ResolveNext(&g_real.mmap64, "mmap64");
     ResolveNext(&g_real.munmap, "munmap");
     ResolveNext(&g_real.mremap, "mremap");
+    ResolveNext(&g_real.mprotect, "mprotect");
     ResolveNext(&g_real.dlclose, "dlclose");
     ResolveNext(&g_real.libc_free, "__libc_free");
     ResolveNext(&g_real.libc_realloc, "__libc_realloc");

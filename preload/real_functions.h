@@ -38,6 +38,7 @@ struct RealFunctions {
   void* (*mmap64)(void*, size_t, int, int, int, off64_t);
   int (*munmap)(void*, size_t);
   void* (*mremap)(void*, size_t, size_t, int, ...);
+  int (*mprotect)(void*, size_t, int);
   int (*dlclose)(void*);
   // glibc's __libc_free and __libc_realloc (tcmalloc and mimalloc define them too); in table mode
   // our exported ones forward to these.

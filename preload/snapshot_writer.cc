@@ -551,6 +551,11 @@ void SnapshotWriter::UpdateBirthBuckets(proto::Snapshot* snapshot) {
   }
 }
 
+static_assert(static_cast<int>(AllocationKind::kMmap) == proto::MMAP &&
+                  static_cast<int>(AllocationKind::kSharedAnonymous) == proto::SHARED_ANON &&
+                  static_cast<int>(AllocationKind::kReserved) == proto::RESERVED,
+              "the preload's allocation kinds are the format's");
+
 void SnapshotWriter::DefineNewStacks(proto::Snapshot* snapshot) {
   // Stacks published since the last call, in id order (ids are dense).
   const uint32_t id_count = g_stacks.id_count();
@@ -559,7 +564,7 @@ void SnapshotWriter::DefineNewStacks(proto::Snapshot* snapshot) {
     const StackRecord& record = g_stacks.record(id);
     proto::Stack* stack = snapshot->add_new_stacks();
     stack->set_id(id);
-    stack->set_kind(record.kind == AllocationKind::kMmap ? proto::MMAP : proto::HEAP);
+    stack->set_kind(static_cast<proto::AllocationKind>(record.kind));
     const uintptr_t* frames = g_stacks.frames(id);
     for (uint32_t i = 0; i < record.depth; ++i) stack->add_frame_ids(InternFrame(frames[i], snapshot));
   }
@@ -592,7 +597,9 @@ bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
 
   DefineNewStacks(&snapshot);
 
-  uint64_t heap_live_bytes = 0;
+  // Only what can leak is heap: shared anonymous memory and reserved address space have totals
+  // of their own.
+  uint64_t live_by_kind[4] = {0, 0, 0, 0};
   for (uint32_t stack_id = 0; stack_id < stacks_emitted_; ++stack_id) {
     // Totals() reads freed before allocated, so live = allocated - freed is never negative.
     const StackTotals totals = g_stacks.Totals(stack_id);
@@ -606,7 +613,7 @@ bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
     now.freed_count = FixedPointToCount(totals.freed_count_fp);
     now.live_samples = totals.allocated_samples - totals.freed_samples;
     now.allocated_samples = totals.allocated_samples;
-    heap_live_bytes += live_bytes;
+    live_by_kind[static_cast<uint32_t>(g_stacks.record(stack_id).kind) & 3] += live_bytes;
     if (!listed_stacks_.ShouldList(stack_id, now, final)) continue;
     proto::StackStats* stats = snapshot.add_stacks();
     stats->set_stack_id(stack_id);
@@ -620,7 +627,11 @@ bool SnapshotWriter::BuildAndAppendSnapshot(const char* trigger, bool final) {
       for (uint32_t i = 0; i < used; ++i) stats->add_live_bytes_by_birth(by_birth[i]);
     }
   }
-  snapshot.set_heap_live_bytes(heap_live_bytes);
+  snapshot.set_heap_live_bytes(live_by_kind[static_cast<uint32_t>(AllocationKind::kHeap)] +
+                               live_by_kind[static_cast<uint32_t>(AllocationKind::kMmap)]);
+  snapshot.set_shared_anonymous_live_bytes(
+      live_by_kind[static_cast<uint32_t>(AllocationKind::kSharedAnonymous)]);
+  snapshot.set_reserved_live_bytes(live_by_kind[static_cast<uint32_t>(AllocationKind::kReserved)]);
 
   proto::Drops* drops = snapshot.mutable_drops();
   drops->set_allocation_table_full(g_drops.allocation_table_full.load(std::memory_order_relaxed));

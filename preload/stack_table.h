@@ -33,7 +33,11 @@
 
 namespace clwleak {
 
-enum class AllocationKind : uint32_t { kHeap = 0, kMmap = 1 };
+// What a stack allocated; the values are proto::AllocationKind's. kHeap and kMmap (private
+// anonymous memory in use) can leak; kSharedAnonymous (MAP_SHARED|MAP_ANONYMOUS, shared with
+// forked processes) and kReserved (PROT_NONE or MAP_NORESERVE address space, not memory in use
+// until committed) are recorded so that the report can show them, never as heap.
+enum class AllocationKind : uint32_t { kHeap = 0, kMmap = 1, kSharedAnonymous = 2, kReserved = 3 };
 
 struct StackRecord {
   uint64_t frames_offset;  // into the frame arena

@@ -31,12 +31,14 @@ install_missing() {
 # of the report formats: `go tool pprof` (pprof), Chromium (html), the Prometheus client's
 # OpenMetrics parser (prometheus), python3-yaml (the CI examples), debootstrap (the .deb on a fresh
 # Debian 12), man-db (the man pages are rendered), and the allocators a host may preload after
-# libclwleak.so (jemalloc, tcmalloc, mimalloc). Optional: a test whose program is missing skips
+# libclwleak.so (jemalloc, tcmalloc, mimalloc); a JVM, ruby, cmake + make, PostgreSQL 15 with
+# pgbench, nginx with ab (apache2-utils). Optional: a test whose program is missing skips
 # with a message, so these are installed with install_optional.
 clwleak_test_packages=(
   sqlite3 redis-server redis-tools perl git gcc nodejs
   golang-go chromium python3-prometheus-client python3-yaml debootstrap man-db
   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+  default-jdk-headless ruby cmake make postgresql-15 postgresql-client-15 nginx-light apache2-utils
 )
 
 # install_optional PACKAGE...: like install_missing, but never fails: a package that cannot be

@@ -270,6 +270,18 @@ Json FileJson(const FileReport& file) {
   }
   json["suppressed_sites"] = std::move(suppressed);
   json["modules"] = ModulesJson(file.modules);
+  // Memory that cannot leak, by kind: never in sites, heap_live_bytes or the leak figures.
+  Json kinds = Json::array();
+  for (const analysis::KindMemory& kind : file.memory_by_kind) {
+    Json kind_sites = Json::array();
+    for (const SiteReport& site : kind.sites) kind_sites.push_back(SiteJson(site));
+    kinds.push_back({{"kind", kind.kind},
+                     {"live_bytes", JsonNumber(kind.live_bytes)},
+                     {"live_count", JsonNumber(kind.live_count)},
+                     {"sites", std::move(kind_sites)},
+                     {"sites_omitted", kind.sites_omitted}});
+  }
+  json["memory_by_kind"] = std::move(kinds);
   json["notes"] = file.notes;
   json["timeline"] = TimelineJson(file);
   AddHeldJson(file, &json);

@@ -158,6 +158,28 @@ std::string ExecEndingPhrase(const analysis::ExecEnding& ending) {
   return phrase;
 }
 
+// Shared anonymous memory and reserved address space: shown, but never heap and never a leak.
+void WriteMemoryByKind(std::ostringstream& out, const Painter& paint, const FileReport& file) {
+  if (file.memory_by_kind.empty()) return;
+  out << "\n"
+      << paint("Mapped memory that cannot leak (not heap, not in the leak figures):", Style::kBold)
+      << "\n";
+  for (const analysis::KindMemory& kind : file.memory_by_kind) {
+    const char* what = kind.kind == "shared_anon" ? "shared anonymous memory"
+                       : kind.kind == "reserved"  ? "reserved address space (not committed)"
+                                                  : kind.kind.c_str();
+    out << "  " << what << ": " << FormatBytes(kind.live_bytes) << " in "
+        << FormatCount(static_cast<uint64_t>(kind.live_count + 0.5)) << " mapping(s)\n";
+    for (const SiteReport& site : kind.sites) {
+      out << "    " << FormatBytes(site.live_bytes) << " at "
+          << EscapeBytes(analysis::DescribeSite(site)) << "\n";
+    }
+    if (kind.sites_omitted > 0) {
+      out << "    ... " << kind.sites_omitted << " more site(s) in --format json\n";
+    }
+  }
+}
+
 void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& file) {
   WritePostMortemHeadline(out, paint, file);
   WriteHeadline(out, paint, file);
@@ -211,6 +233,7 @@ void WriteFile(std::ostringstream& out, const Painter& paint, const FileReport& 
               file.axis);
   }
   WriteHeldSections(out, paint, file);
+  WriteMemoryByKind(out, paint, file);
 
   out << "\n" << paint("Run:", Style::kBold) << "\n";
   out << "  file:            " << EscapeBytes(file.path) << "\n";

@@ -13,6 +13,8 @@
 #include "memory_limit.h"
 #include "oom_cause.h"
 #include "exit_snapshot.h"
+#include "memory_kinds.h"
+#include "memory_limit.h"
 #include "rates.h"
 #include "series_recorder.h"
 #include "snapshot_reader.h"
@@ -48,6 +50,34 @@ bool WorseSite(const SiteReport& a, const SiteReport& b) {
   }
   if (a.live_bytes != b.live_bytes) return a.live_bytes > b.live_bytes;
   return a.stack_id < b.stack_id;
+}
+
+void AddToKind(SiteReport site, std::vector<KindMemory>* kinds) {
+  auto entry = std::find_if(kinds->begin(), kinds->end(),
+                            [&](const KindMemory& k) { return k.kind == site.kind; });
+  if (entry == kinds->end()) {
+    kinds->emplace_back();
+    kinds->back().kind = site.kind;
+    entry = kinds->end() - 1;
+  }
+  entry->live_bytes += site.live_bytes;
+  entry->live_count += site.live_count;
+  if (site.live_bytes > 0) entry->sites.push_back(std::move(site));
+}
+
+// Kinds in a fixed order (shared before reserved), their stacks most live bytes first, bounded.
+void FinishKinds(std::vector<KindMemory>* kinds) {
+  std::sort(kinds->begin(), kinds->end(),
+            [](const KindMemory& a, const KindMemory& b) { return a.kind > b.kind; });
+  for (KindMemory& entry : *kinds) {
+    std::sort(entry.sites.begin(), entry.sites.end(), [](const SiteReport& a, const SiteReport& b) {
+      return a.live_bytes != b.live_bytes ? a.live_bytes > b.live_bytes : a.stack_id < b.stack_id;
+    });
+    if (entry.sites.size() > kKindSitesListed) {
+      entry.sites_omitted = entry.sites.size() - kKindSitesListed;
+      entry.sites.resize(kKindSitesListed);
+    }
+  }
 }
 
 std::string Percent(double fraction) {
@@ -379,7 +409,9 @@ bool FileAnalysis::Report(ReadStatus status, FileReport* report, std::string* er
     site.stack_id = series.stack_id;
     site.key = StackKey(state, series.stack_id);
     auto stack = state.stacks.find(series.stack_id);
-    site.kind = stack != state.stacks.end() && stack->second.kind() == proto::MMAP ? "mmap" : "heap";
+    const proto::AllocationKind kind =
+        stack != state.stacks.end() ? stack->second.kind() : proto::HEAP;
+    site.kind = KindName(kind);
     Attribution attribution = Attribute(state, series.stack_id);
     site.module = attribution.module;
     site.site_frame = attribution.site_frame;
@@ -399,6 +431,11 @@ bool FileAnalysis::Report(ReadStatus status, FileReport* report, std::string* er
     site.live_bytes = static_cast<double>(series.last_live_bytes);
     site.live_count = static_cast<double>(series.last_live_count);
     site.live_samples = series.last_live_samples;
+    if (!KindCanLeak(kind)) {
+      // Shared memory and reserved address space: listed by kind, never judged as a leak.
+      AddToKind(std::move(site), &file.memory_by_kind);
+      continue;
+    }
 
     StackEvidence evidence;
     evidence.x = x;
@@ -557,6 +594,7 @@ bool FileAnalysis::Report(ReadStatus status, FileReport* report, std::string* er
       sampled && ((file.resolution_per_hour && *file.resolution_per_hour >= material_per_hour) ||
                   (file.resolution_per_n_requests && options.material_per_n_requests &&
                    *file.resolution_per_n_requests >= *options.material_per_n_requests));
+  FinishKinds(&file.memory_by_kind);
   file.verdict = JudgeRun(file.sites, sampled, resolution_matters, n > 0 && !window_start,
                           &file.verdict_reasons);
   std::sort(file.sites.begin(), file.sites.end(), WorseSite);

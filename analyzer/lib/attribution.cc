@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "memory_kinds.h"
+
 namespace clwleak::analysis {
 namespace {
 
@@ -87,7 +89,9 @@ Attribution Attribute(const ProfileState& state, uint32_t stack_id) {
 std::string StackKey(const ProfileState& state, uint32_t stack_id) {
   std::string key;
   auto stack = state.stacks.find(stack_id);
-  if (stack != state.stacks.end() && stack->second.kind() == proto::MMAP) key = "mmap:";
+  if (stack != state.stacks.end() && stack->second.kind() != proto::HEAP) {
+    key = KindName(stack->second.kind()) + ":";
+  }
   for (const proto::Frame* frame : state.FramesOf(stack_id)) {
     const proto::Module* module = state.ModuleOf(*frame);
     key += module != nullptr ? ModuleBasename(module->path()) : std::string("?");

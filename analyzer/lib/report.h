@@ -38,7 +38,7 @@ struct SiteReport {
   uint32_t stack_id = 0;
   std::string key;  // StackKey(): equal for the same stack in another process
   Classification classification = Classification::kStable;
-  std::string kind;    // "heap" or "mmap"
+  std::string kind;    // "heap", "mmap", "shared_anon" or "reserved" (memory_kinds.h)
   std::string module;  // attribution: the first module outside the runtime
   int site_frame = -1; // index into frames of the attributed frame
   std::vector<FrameReport> frames;  // innermost first
@@ -249,6 +249,18 @@ struct OomCauseReport {
   double in_use_of_limit = 0;
   double in_use_range_bytes = 0;
 };
+// Memory of one kind that cannot leak (shared anonymous mappings, reserved address space), at the
+// last snapshot: shown so that users see it, never in sites, heap live, leak figures, gates or the
+// time to OOM.
+struct KindMemory {
+  std::string kind;  // "shared_anon" or "reserved"
+  double live_bytes = 0;
+  double live_count = 0;
+  // Its stacks with live bytes, most first (at most kKindSitesListed).
+  std::vector<SiteReport> sites;
+  size_t sites_omitted = 0;
+};
+constexpr size_t kKindSitesListed = 10;
 
 struct FileReport {
   std::string path;
@@ -299,6 +311,9 @@ struct FileReport {
   // Leaking or inconclusive stacks a suppression rule excused (suppressions.h), worst first: left
   // out of `sites`, and so of the totals, the modules, the verdict, the projection and the gates.
   std::vector<SiteReport> suppressed_sites;
+  std::vector<SiteReport> sites;  // every stack that can leak: leaks by rate, then bounded by
+                                  // growth, then stable
+  std::vector<KindMemory> memory_by_kind;  // the stacks that cannot leak, by kind
   std::vector<ModuleReport> modules;  // modules with leaking sites, worst first
   std::vector<std::string> notes;     // caveats worth printing (short sentences)
   std::vector<TimelinePoint> timeline;  // memory over the run, bounded (see TimelinePoint)

@@ -112,6 +112,7 @@ uint32_t SyntheticProfile::AddStack(const std::vector<FrameSpec>& frames,
   proto::Stack stack;
   stack.set_id(next_stack_id_++);
   stack.set_kind(kind);
+  kinds_[stack.id()] = kind;
   for (const FrameSpec& spec : frames) {
     uint32_t module_id = 0;
     if (!spec.module_path.empty()) {
@@ -233,14 +234,20 @@ uint64_t SyntheticProfile::WriteSnapshot(const SnapshotFacts& facts, bool final)
   pending_stacks_.clear();
   for (auto& bucket : pending_buckets_) *snapshot.add_new_birth_buckets() = bucket;
   pending_buckets_.clear();
-  uint64_t heap_live = 0;
+  // As the preload: heap live counts the kinds that can leak; shared and reserved have totals.
+  uint64_t heap_live = 0, shared_live = 0, reserved_live = 0;
   for (const auto& [id, counters] : current_) {
-    heap_live += counters.live_bytes();
+    const proto::AllocationKind kind = kinds_.count(id) ? kinds_[id] : proto::HEAP;
+    (kind == proto::SHARED_ANON ? shared_live
+     : kind == proto::RESERVED  ? reserved_live
+                                : heap_live) += counters.live_bytes();
     if (listed_.ShouldList(id, format::StackCounters::FromProto(counters), final)) {
       *snapshot.add_stacks() = counters;
     }
   }
   snapshot.set_heap_live_bytes(heap_live);
+  snapshot.set_shared_anonymous_live_bytes(shared_live);
+  snapshot.set_reserved_live_bytes(reserved_live);
   *snapshot.mutable_drops() = facts.drops;
   snapshot.set_final(final);
   snapshot.set_trigger(final ? "exit" : "interval");

@@ -104,6 +104,7 @@ class SyntheticProfile {
   std::vector<proto::Module> pending_modules_;
   std::vector<proto::Frame> pending_frames_;
   std::vector<proto::Stack> pending_stacks_;
+  std::map<uint32_t, proto::AllocationKind> kinds_;
   std::map<uint32_t, proto::StackStats> current_;
   format::ListedStacks listed_;
   uint32_t next_stack_id_ = 1;

@@ -274,5 +274,50 @@ TEST(MappingTable, UnrelatedRangesAreUntouched) {
   EXPECT_EQ(removed.bytes.count(1), 0u);
 }
 
+// mprotect's view: the reserved pieces that overlap a range, clipped to it; other kinds skipped.
+TEST(MappingTable, FindsReservedPiecesClippedToTheRange) {
+  MappingTable table;
+  ASSERT_TRUE(table.Init(64));
+  const uintptr_t page = 4096;
+  EXPECT_FALSE(table.HasReserved());
+  ASSERT_TRUE(table.Insert(0x600000, 8 * page, 2.0, 2, 1, 0, AllocationKind::kReserved, false));
+  EXPECT_TRUE(table.HasReserved());
+  ASSERT_TRUE(table.Insert(0x600000 + 8 * page, 4 * page, 1.0, 1, 2, 0, AllocationKind::kMmap));
+  ASSERT_TRUE(
+      table.Insert(0x600000 + 12 * page, 4 * page, 1.0, 1, 3, 0, AllocationKind::kReserved, true));
+  MappingPiece found[4];
+  // Pages 6..13: the tail of the first reservation and the head of the second, not the mmap.
+  ASSERT_EQ(
+      table.FindOverlapping(0x600000 + 6 * page, 8 * page, AllocationKind::kReserved, found, 4),
+      2u);
+  EXPECT_EQ(found[0].start, 0x600000 + 6 * page);
+  EXPECT_EQ(found[0].end, 0x600000 + 8 * page);
+  EXPECT_EQ(found[0].stack_id, 1u);
+  EXPECT_EQ(found[0].count_unit_fp, 2u);
+  EXPECT_FALSE(found[0].shared);
+  EXPECT_EQ(found[1].start, 0x600000 + 12 * page);
+  EXPECT_EQ(found[1].end, 0x600000 + 14 * page);
+  EXPECT_TRUE(found[1].shared);
+  // At most `capacity` pieces.
+  EXPECT_EQ(table.FindOverlapping(0x600000, 16 * page, AllocationKind::kReserved, found, 1), 1u);
+  EXPECT_EQ(table.FindOverlapping(0x600000, 16 * page, AllocationKind::kSharedAnonymous, found, 4),
+            0u);
+  AllocationKind kind;
+  bool shared = false;
+  ASSERT_TRUE(table.KindAt(0x600000 + 9 * page, &kind, &shared));
+  EXPECT_EQ(kind, AllocationKind::kMmap);
+  ASSERT_TRUE(table.KindAt(0x600000 + 15 * page, &kind, &shared));
+  EXPECT_EQ(kind, AllocationKind::kReserved);
+  EXPECT_TRUE(shared);
+  EXPECT_FALSE(table.KindAt(0x600000 + 16 * page, &kind, &shared));
+  // A hole splits a reservation in two; both go with the rest, and then none is left.
+  Removed removed;
+  table.Remove(0x600000 + 2 * page, page, &Collect, &removed);
+  EXPECT_TRUE(table.HasReserved());
+  table.Remove(0x600000, 16 * page, &Collect, &removed);
+  EXPECT_FALSE(table.HasReserved());
+  EXPECT_TRUE(table.IsEmpty());
+}
+
 }  // namespace
 }  // namespace clwleak

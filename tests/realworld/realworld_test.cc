@@ -4,18 +4,19 @@
 // ReadWholeFile and AnalyzeFile accept. A program that is not installed skips with a message
 // (scripts/deps.sh: clwleak_test_packages). python3's deliberate leak must be found, attributed to
 // the interpreter, at the rate the script states.
-#include <gtest/gtest.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
-#include <sys/wait.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -50,6 +51,8 @@ struct Comparison {
   bool single_process = true;  // every file must then end with its final snapshot
   std::function<std::string(const std::string& work)> artifact;
   double timeout_seconds = 60;
+  // When set, called with the reports of every file of each run under the preload.
+  std::function<void(const std::vector<analysis::FileReport>& reports)> check_reports;
 };
 
 class RealWorld : public RecordedTest {
@@ -86,8 +89,15 @@ class RealWorld : public RecordedTest {
       if (c.artifact) {
         EXPECT_EQ(c.artifact(work), expected_artifact) << "the artifact differs";
       }
-      size_t files = ExpectReadableSnapshots(output, c.single_process);
+      const std::vector<analysis::FileReport> reports =
+          ExpectReadableReports(output, c.single_process);
+      const size_t files = reports.size();
       EXPECT_GE(files, 1u) << "no snapshot file in " << output;
+      // Only heap and private memory in use is ever in the leak figures.
+      const KindTotals kinds = TotalsByKind(reports);
+      EXPECT_EQ(kinds.non_leakable_sites, 0u);
+      if (c.check_reports) c.check_reports(reports);
+      Note(std::string("rate ") + rate + ": " + DescribeKinds(kinds));
       files_total += files;
       RemoveTree(work);
       if (!HasFailure()) RemoveTree(output);
@@ -100,6 +110,12 @@ class RealWorld : public RecordedTest {
   const std::string variable = FindProgram(name);                                        \
   if (variable.empty()) GTEST_SKIP() << name << " is not installed (scripts/deps.sh: "   \
                                             "clwleak_test_packages)"
+
+// Like REQUIRE_PROGRAM, installing the packages first when the program is missing.
+#define REQUIRE_INSTALLED(variable, name, ...)                                          \
+  std::string variable##_missing;                                                       \
+  const std::string variable = EnsureProgram(name, {__VA_ARGS__}, &variable##_missing); \
+  if (variable.empty()) GTEST_SKIP() << variable##_missing
 
 constexpr const char* kSameRun =
     "same stdout and exit code as a bare run, no warning, files decode and analyze (exact and 256K)";
@@ -187,6 +203,92 @@ TEST_F(RealWorld, NodeMmapHeavy) {
   Compare(c);
 }
 
+// A JVM: it reserves its heap as address space (PROT_NONE, MAP_NORESERVE) and commits it by parts.
+// The reservation is listed as reserved, never as heap: heap live stays below the RSS by far less
+// than the reservation.
+TEST_F(RealWorld, JvmThreads) {
+  Describe(
+      "java (OpenJDK 17): 8 threads build maps and strings, System.gc (class compiled by javac)",
+      "same stdout and exit code, no warning, files decode and analyze (exact and 256K); the "
+      "heap reservation is reserved address space, not heap live");
+  REQUIRE_INSTALLED(java, "java", "default-jre-headless");
+  REQUIRE_INSTALLED(javac, "javac", "default-jdk-headless");
+  const std::string classes = MakeTempDir("jvm-classes");
+  ProgramOptions compile;
+  compile.preload = false;
+  compile.timeout_seconds = 90;
+  compile.argv = {javac, "-d", classes, Program("Workload.java")};
+  const ProgramResult compiled = RunProgram(compile);
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.err;
+  Comparison c;
+  c.name = "jvm";
+  c.timeout_seconds = 90;
+  c.argv = [&](const std::string&) {
+    return std::vector<std::string>{java, "-Xmx256m", "-cp", classes, "Workload", "20000"};
+  };
+  c.check_reports = [](const std::vector<analysis::FileReport>& reports) {
+    for (const analysis::FileReport& report : reports) {
+      double reserved = 0;
+      for (const analysis::KindMemory& kind : report.memory_by_kind) {
+        if (kind.kind == "reserved") reserved += kind.live_bytes;
+      }
+      // -Xmx256m: the heap's reservation (256 MiB, less what is committed) and the class space.
+      EXPECT_GE(reserved, 128.0 * 1048576) << report.path;
+      // What is left as heap and private memory is what the JVM committed, not its reservations.
+      EXPECT_LT(report.memory.heap_live_bytes, reserved) << report.path;
+    }
+  };
+  Compare(c);
+  RemoveTree(classes);
+}
+
+TEST_F(RealWorld, RubyThreads) {
+  Describe("ruby 3.1: 6 threads build hashes and strings, a queue, GC", kSameRun);
+  REQUIRE_INSTALLED(ruby, "ruby", "ruby");
+  Compare({"ruby", [&](const std::string&) {
+             return std::vector<std::string>{ruby, Program("threads.rb")};
+           }});
+}
+
+// A tiny CMake project (a static library and a program) configured and built with make -j2: cmake,
+// make, sh, gcc, cc1, as, collect2 and ld all run under the preload; the built program's output and
+// every exit code must be those of the bare build.
+TEST_F(RealWorld, CmakeMakeBuild) {
+  Describe("cmake + make -j2 of a small C project (library and program), then the program runs",
+           "same output and exit code, no warning, files of every process decode and analyze "
+           "(exact and 256K)");
+  REQUIRE_INSTALLED(cmake, "cmake", "cmake");
+  REQUIRE_INSTALLED(make, "make", "make");
+  REQUIRE_PROGRAM(gcc, "gcc");
+  REQUIRE_PROGRAM(sh, "sh");
+  Comparison c;
+  c.name = "cmake";
+  c.single_process = false;  // make runs recipes through sh -c, which exec's
+  c.timeout_seconds = 120;
+  c.argv = [&](const std::string& work) {
+    std::filesystem::create_directories(work + "/src");
+    std::ofstream(work + "/src/CMakeLists.txt")
+        << "cmake_minimum_required(VERSION 3.13)\nproject(tiny C)\n"
+           "add_library(parts STATIC a.c b.c c.c)\nadd_executable(tiny main.c)\n"
+           "target_link_libraries(tiny PRIVATE parts)\n";
+    const char* names[] = {"a", "b", "c"};
+    for (int i = 0; i < 3; ++i) {
+      std::ofstream(work + "/src/" + names[i] + ".c")
+          << "int part_" << names[i] << "(int x) { int s = 0; for (int i = 0; i < x; ++i) s += i * "
+          << (i + 2) << "; return s; }\n";
+    }
+    std::ofstream(work + "/src/main.c")
+        << "#include <stdio.h>\nint part_a(int); int part_b(int); int part_c(int);\n"
+           "int main(void) { printf(\"%d %d %d\\n\", part_a(100), part_b(200), part_c(300)); "
+           "return 0; }\n";
+    const std::string script =
+        "set -e; cmake -S \"$1/src\" -B \"$1/build\" >/dev/null; "
+        "make -C \"$1/build\" -j2 >/dev/null; \"$1/build/tiny\"";
+    return std::vector<std::string>{sh, "-c", script, "sh", work};
+  };
+  Compare(c);
+}
+
 // python3 leaks bytes(20000) per request into a global list and counts requests in
 // CLWLEAK_REQUEST_COUNTER_FILE. Requests, not time, are the axis: the rate per request does not
 // depend on how fast a shared 2-core machine runs the script, so the tolerance can stay tight.
@@ -252,68 +354,15 @@ class Redis : public RecordedTest {
     std::string server_err;
   };
 
-  static pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env,
-                     const std::string& log) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string(*e).rfind("LD_PRELOAD=", 0) != 0) env_strings.push_back(*e);
-    }
-    env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> envp, argv;
-    for (std::string& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> copy = args;
-    for (std::string& s : copy) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    pid_t pid = -1;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()) != 0) pid = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    return pid;
-  }
-
-  static bool WaitForPort(int port, double seconds) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(int(seconds * 1000));
-    while (std::chrono::steady_clock::now() < deadline) {
-      int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      sockaddr_in address = {};
-      address.sin_family = AF_INET;
-      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      address.sin_port = htons(port);
-      bool up = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-      close(fd);
-      if (up) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-
-  static int WaitExit(pid_t pid, double seconds) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(int(seconds * 1000));
-    int status = 0;
-    while (waitpid(pid, &status, WNOHANG) != pid) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return -2;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
   Outcome Run(const std::string& server, const std::string& benchmark, const std::string& cli,
               const std::vector<std::string>& preload_env) {
     Outcome outcome;
     const int port = FreeLoopbackPort();
     const std::string work = MakeTempDir("redis");
-    pid_t pid = Spawn({server, "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
-                       "--appendonly", "no", "--dir", work, "--daemonize", "no"},
-                      preload_env, work + "/server.log");
+    pid_t pid =
+        SpawnLogged({server, "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
+                     "--appendonly", "no", "--dir", work, "--daemonize", "no"},
+                    preload_env, work + "/server.log");
     if (pid < 0) return outcome;
     if (!WaitForPort(port, 15)) {
       kill(pid, SIGKILL);
@@ -337,7 +386,7 @@ class Redis : public RecordedTest {
     }
     query.argv = {cli, "-h", "127.0.0.1", "-p", std::to_string(port), "shutdown", "nosave"};
     RunProgram(query);
-    outcome.server_exit = WaitExit(pid, 20);
+    outcome.server_exit = WaitForExit(pid, 20);
     outcome.server_err = ReadFileBytes(work + "/server.log");
     outcome.ok = !load.timed_out && load.exit_code == 0;
     RemoveTree(work);
