@@ -307,7 +307,6 @@ struct FileReport {
   MemoryReport memory;
   LeakSummary leak;
   OomProjection oom;
-  std::vector<SiteReport> sites;  // every stack: leaks by rate, then bounded by growth, then stable
   // Leaking or inconclusive stacks a suppression rule excused (suppressions.h), worst first: left
   // out of `sites`, and so of the totals, the modules, the verdict, the projection and the gates.
   std::vector<SiteReport> suppressed_sites;
