@@ -232,10 +232,15 @@
       return;
     }
     const root = flameTree(flame.stacks);
-    const details = document.getElementById("clw-flame-details");
     const label = (d) =>
       d.data.name + ": " + formatBytes(d.value) + " " + flame.unit + " (" +
       ((100 * d.value) / root.value).toFixed(1) + "% of the leak)";
+    drawn.flame = drawFlameGraph(element, root, label, "clw-flame");
+  }
+
+  // Draws `root` into `element` with d3-flamegraph (icicle, widest first), its details line in
+  // `${id}-details` and its zoom reset on the `${id}-reset` button. Returns { graph, root }.
+  function drawFlameGraph(element, root, label, id) {
     const graph = flamegraph
       .default()
       .width(Math.max(320, element.clientWidth))
@@ -245,11 +250,11 @@
       .transitionDuration(250)
       .sort(true)
       .label(label)
-      .setDetailsElement(details);
+      .setDetailsElement(document.getElementById(id + "-details"));
     d3.select(element).datum(root).call(graph);
-    const reset = document.getElementById("clw-flame-reset");
+    const reset = document.getElementById(id + "-reset");
     if (reset) reset.addEventListener("click", () => graph.resetZoom());
-    drawn.flame = { graph, root };
+    return { graph, root };
   }
 
   // ---- flame graph of memory held at the end ----------------------------------------------------
@@ -267,20 +272,7 @@
     const label = (d) =>
       d.data.name + ": " + formatBytes(d.value) + " (" + ((100 * d.value) / root.value).toFixed(1) +
       "% of the memory held)";
-    const graph = flamegraph
-      .default()
-      .width(Math.max(320, element.clientWidth))
-      .cellHeight(20)
-      .inverted(true)
-      .minFrameSize(1)
-      .transitionDuration(250)
-      .sort(true)
-      .label(label)
-      .setDetailsElement(document.getElementById("clw-held-flame-details"));
-    d3.select(element).datum(root).call(graph);
-    const reset = document.getElementById("clw-held-flame-reset");
-    if (reset) reset.addEventListener("click", () => graph.resetZoom());
-    drawn.heldFlame = { graph, root };
+    drawn.heldFlame = drawFlameGraph(element, root, label, "clw-held-flame");
   }
 
   for (const element of document.querySelectorAll(".clw-chart")) drawChart(element);

@@ -77,12 +77,10 @@ uint64_t SyntheticWriter::WriteRecord(const std::string& bytes) {
 }
 
 uint64_t SyntheticWriter::WriteMessage(const google::protobuf::MessageLite& message) {
-  if (file_ == nullptr) Die("write after Close");
   return Checked(encoder_.Append(message));
 }
 
 uint64_t SyntheticWriter::WriteUnframed(const std::string& bytes) {
-  if (file_ == nullptr) Die("write after Close");
   return Checked(encoder_.AppendUnframed(bytes));
 }
 
